@@ -1,0 +1,244 @@
+"""Where documents come from: one iterator over text files, JSONL, JSON arrays, parquet, globs,
+the synthetic generator and hub datasets, streaming so that no corpus is ever held in memory.
+
+A source spec is one of:
+  path/to/file.txt            documents separated by blank lines (or a line `<|endoftext|>`)
+  path/to/file.jsonl          one JSON object per line; the text is in `field`
+  path/to/file.json           a JSON array of objects (the TinyStories shard format)
+  path/to/file.parquet        a column named `field`
+  'data/*.json'               a glob of any of these (quote it in the shell)
+  synthetic:SPLIT[:N[:SEED]]  N stories of the embedded generator (`data_prep.synthetic`)
+  synthetic-zh:SPLIT[:N[:SEED]]  the same in Chinese
+  hf:NAME[:SPLIT]             a hub dataset through `datasets` streaming (needs network)
+`field` defaults to the first of text / story / completion / content that a record has.
+"""
+
+import glob
+import json
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+
+from tinyllm.errors import TinyLLMError
+
+TEXT_FIELDS = ("text", "story", "completion", "content")
+EOT = "<|endoftext|>"
+
+
+@dataclass
+class SourceStats:
+    documents: int = 0
+    skipped: int = 0
+    first_skip: str | None = None
+    files: list = dc_field(default_factory=list)
+
+
+def _pick_text(record, where: str, field: str | None):
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    if field is not None:
+        if field not in record:
+            raise ValueError(f"{where}: no field '{field}' (fields: {', '.join(map(str, record)) or 'none'})")
+        value = record[field]
+    else:
+        name = next((f for f in TEXT_FIELDS if f in record), None)
+        if name is None:
+            raise ValueError(
+                f"{where}: none of the fields {', '.join(TEXT_FIELDS)} "
+                f"(fields: {', '.join(map(str, record)) or 'none'}); name one with --field"
+            )
+        value = record[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: field is {type(value).__name__}, not a string")
+    return value
+
+
+def _iter_txt(path: Path):
+    lines = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            stripped = line.strip()
+            if stripped == "" or stripped == EOT:
+                if lines:
+                    yield None, "".join(lines).strip("\n")
+                    lines = []
+            else:
+                lines.append(line)
+    if lines:
+        yield None, "".join(lines).strip("\n")
+
+
+def _iter_jsonl(path: Path, field):
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield where, ValueError(f"{where}: not valid JSON ({err.msg})")
+                continue
+            try:
+                yield where, _pick_text(record, where, field)
+            except ValueError as err:
+                yield where, err
+
+
+def _iter_json_array(path: Path, field, chunk_chars: int = 1 << 20):
+    """Stream the objects of a top-level JSON array without loading the file.
+
+    Written by hand because the standard library has no streaming JSON reader and the
+    TinyStories shards are hundreds of MB each.
+    """
+    decoder = json.JSONDecoder()
+    buf, pos, index, started = "", 0, 0, False
+    with open(path, encoding="utf-8") as f:
+        eof = False
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                pos += 1
+            if not started and pos < len(buf):
+                if buf[pos] != "[":
+                    raise TinyLLMError(f"{path}: expected a JSON array of objects")
+                started, pos = True, pos + 1
+                continue
+            if pos < len(buf) and buf[pos] == "]":
+                return
+            try:
+                if pos >= len(buf):
+                    raise json.JSONDecodeError("need more", buf, pos)
+                record, end = decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError as err:
+                if eof:
+                    if not started and not buf.strip():
+                        return
+                    raise TinyLLMError(f"{path}: not a valid JSON array (item {index}: {err.msg})") from None
+                more = f.read(chunk_chars)
+                eof = more == ""
+                buf, pos = buf[pos:] + more, 0
+                continue
+            where = f"{path}[{index}]"
+            try:
+                yield where, _pick_text(record, where, field)
+            except ValueError as err:
+                yield where, err
+            index, pos = index + 1, end
+
+
+def _iter_parquet(path: Path, field):
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    column = field or next((f for f in TEXT_FIELDS if f in names), None)
+    if column not in names:
+        raise TinyLLMError(f"{path}: no column '{column or ' / '.join(TEXT_FIELDS)}' (columns: {', '.join(names)})")
+    row = 0
+    for batch in pf.iter_batches(columns=[column], batch_size=1024):
+        for value in batch.column(0).to_pylist():
+            yield f"{path}[row {row}]", value if isinstance(value, str) else ValueError(f"{path}[row {row}]: not a string")
+            row += 1
+
+
+def _iter_synthetic(spec: str):
+    from data_prep.synthetic import iter_stories
+
+    kind, _, rest = spec.partition(":")
+    parts = rest.split(":") if rest else []
+    split = parts[0] if parts else "train"
+    try:
+        n = int(parts[1]) if len(parts) > 1 else 1000
+        seed = int(parts[2]) if len(parts) > 2 else 0
+    except ValueError:
+        raise TinyLLMError(f"{spec}: expected synthetic:SPLIT[:N[:SEED]] with integer N and SEED") from None
+    if split not in ("train", "val", "test"):
+        raise TinyLLMError(f"{spec}: split must be train, val or test")
+    lang = "zh" if kind == "synthetic-zh" else "en"
+    for story in iter_stories(seed, split, lang=lang, n=n):
+        yield story.id, story.text
+
+
+def _iter_hub(spec: str, field):
+    from datasets import load_dataset
+
+    _, _, rest = spec.partition(":")
+    name, _, split = rest.partition(":")
+    try:
+        ds = load_dataset(name, split=split or "train", streaming=True)
+    except Exception as err:  # network or name errors come in many types
+        raise TinyLLMError(f"{spec}: cannot open hub dataset ({type(err).__name__}: {err})") from None
+    for i, record in enumerate(ds):
+        where = f"{spec}[{i}]"
+        try:
+            yield where, _pick_text(record, where, field)
+        except ValueError as err:
+            yield where, err
+
+
+def _is_generator(spec: str) -> bool:
+    return spec.startswith(("synthetic:", "synthetic-zh:")) or spec in ("synthetic", "synthetic-zh")
+
+
+def expand(spec: str) -> list[str]:
+    """The files (or the one generator / hub spec) a source spec names; missing ones refused."""
+    if _is_generator(spec) or spec.startswith("hf:"):
+        return [spec]
+    if any(c in spec for c in "*?["):
+        files = sorted(glob.glob(spec, recursive=True))
+        if not files:
+            raise TinyLLMError(f"{spec}: no file matches this pattern")
+        return files
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.iterdir() if p.suffix in (".txt", ".jsonl", ".json", ".parquet"))
+        if not files:
+            raise TinyLLMError(f"{spec}: directory holds no .txt/.jsonl/.json/.parquet file")
+        return files
+    if not path.is_file():
+        raise TinyLLMError(f"{spec}: file not found")
+    return [spec]
+
+
+def _iter_one(spec: str, field):
+    if _is_generator(spec):
+        return _iter_synthetic(spec)
+    if spec.startswith("hf:"):
+        return _iter_hub(spec, field)
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return _iter_jsonl(path, field)
+    if suffix == ".json":
+        return _iter_json_array(path, field)
+    if suffix == ".parquet":
+        return _iter_parquet(path, field)
+    if suffix in (".txt", ".md", ""):
+        return _iter_txt(path)
+    raise TinyLLMError(f"{spec}: unknown file type '{suffix}' (use .txt, .jsonl, .json or .parquet)")
+
+
+def iter_documents(specs, field: str | None = None, skip_bad: bool = False, stats: SourceStats | None = None):
+    """Yield the text of every document in `specs`, in order.
+
+    A bad record stops with a TinyLLMError naming file:line, or with `skip_bad` is counted in
+    `stats.skipped` and skipped. Empty documents are skipped silently.
+    """
+    stats = stats if stats is not None else SourceStats()
+    # Expanded now, not on first iteration, so a missing file is refused before any work starts.
+    files = [f for spec in ([specs] if isinstance(specs, str) else specs) for f in expand(spec)]
+    stats.files.extend(files)
+    return _documents(files, field, skip_bad, stats)
+
+
+def _documents(files, field, skip_bad, stats):
+    for spec in files:
+        for where, item in _iter_one(spec, field):
+            if isinstance(item, Exception):
+                if not skip_bad:
+                    raise TinyLLMError(f"{item} (pass --skip-bad to skip such records)")
+                stats.skipped += 1
+                stats.first_skip = stats.first_skip or str(item)
+                continue
+            if item.strip():
+                stats.documents += 1
+                yield item

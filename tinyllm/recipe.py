@@ -1,0 +1,105 @@
+"""YAML recipes: a dataclass per stage says which keys exist and their types.
+
+`load_recipe(path, overrides, Schema)` reads the YAML, applies `key=value` overrides from the
+command line, and refuses unknown keys (suggesting the closest) or values of the wrong type.
+"""
+
+import dataclasses
+import difflib
+import types
+import typing
+from pathlib import Path
+
+import yaml
+
+from tinyllm.errors import TinyLLMError
+
+
+def _allowed_types(annotation) -> tuple[tuple[type, ...], bool]:
+    """(accepted python types, whether None is allowed) for a field annotation."""
+    if isinstance(annotation, str):  # postponed annotations are not used in schemas
+        raise TypeError(f"string annotation {annotation!r} in a recipe schema")
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        allowed = tuple(a for a in args if a is not type(None))
+        return tuple(typing.get_origin(a) or a for a in allowed), type(None) in args
+    return (origin or annotation,), False
+
+
+def _check_type(source: str, key: str, value, annotation):
+    allowed, nullable = _allowed_types(annotation)
+    if value is None:
+        if nullable:
+            return None
+        raise TinyLLMError(f"{source}: key '{key}' must not be empty (null)")
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    # bool is an int in Python: do not let `true` pass as a number.
+    ok = (bool in allowed) if isinstance(value, bool) else isinstance(value, allowed)
+    if not ok:
+        names = " or ".join(t.__name__ for t in allowed)
+        raise TinyLLMError(f"{source}: key '{key}' must be {names}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _unknown_key(source: str, key: str, known: list[str]) -> TinyLLMError:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(sorted(known))})"
+    return TinyLLMError(f"{source}: unknown key '{key}'{hint}")
+
+
+def parse_overrides(overrides: list[str]) -> dict:
+    """`["lr=3e-4", "compile=true"]` -> {"lr": 0.0003, "compile": True}; values are read as YAML."""
+    parsed = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise TinyLLMError(f"override '{item}' is not of the form key=value")
+        try:
+            parsed[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            parsed[key.strip()] = raw
+    return parsed
+
+
+def load_recipe(path, overrides: list[str] | None, schema):
+    """Build `schema` (a dataclass) from a YAML recipe plus command-line overrides."""
+    values = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise TinyLLMError(f"{path}: recipe file not found")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise TinyLLMError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise TinyLLMError(f"{path}: a recipe must be a mapping of key: value")
+        values.update((str(k), v) for k, v in loaded.items())
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    hints = typing.get_type_hints(schema)
+    sources = {k: str(path) for k in values}
+    for key, value in parse_overrides(overrides or []).items():
+        values[key] = value
+        sources[key] = f"override {key}="
+    checked = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise _unknown_key(sources[key], key, list(fields))
+        checked[key] = _check_type(sources[key], key, value, hints[key])
+    missing = [
+        name for name, f in fields.items()
+        if name not in checked and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise TinyLLMError(f"{path or 'recipe'}: missing required key(s): {', '.join(missing)}")
+    return schema(**checked)
+
+
+def recipe_dict(config) -> dict:
+    return dataclasses.asdict(config)
