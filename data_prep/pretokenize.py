@@ -121,7 +121,7 @@ def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, sha
         encoded = pool.imap(_encode_chunk, chunks) if pool else map(_encode_chunk, chunks)
         total = 0
         try:
-            with tqdm(desc="pretokenize", unit=" tok", unit_scale=True) as bar:
+            with tqdm(desc="pretokenize", unit=" tok", unit_scale=True, disable=None) as bar:
                 for chunk in encoded:
                     for split, ids in chunk:
                         writers[split].write(ids)

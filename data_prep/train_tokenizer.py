@@ -46,7 +46,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
     stats = SourceStats()
     docs = iter_documents(sources, field=field, skip_bad=skip_bad, stats=stats)
-    sample = sample_documents(tqdm(docs, desc="reading", unit=" docs"), max_documents, seed)
+    sample = sample_documents(tqdm(docs, desc="reading", unit=" docs", disable=None), max_documents, seed)
     if not sample:
         raise TinyLLMError(f"{', '.join(sources)}: no documents found (empty corpus)")
     # SentencePiece reads sentences: one document per line, its own newlines kept as text.

@@ -1,0 +1,219 @@
+"""The training engine every stage shares: the transformers Trainer, plus what it lacks.
+
+What is added here, and why:
+- `AtomicTrainer`: the Trainer writes `checkpoint-N` in place, so a crash mid-save leaves a
+  half-written directory that resume would pick up. Here each checkpoint is written under
+  `.staging/` and renamed into place when complete; resume only ever sees complete ones.
+- `StepLog`: one line per logging step with loss, lr, tokens/s and MFU (the Trainer logs a
+  dict without throughput), and a progress bar.
+- `prepare_out_dir`: refuse to write over a different run unless told to.
+- `plot_loss_curve`: the PNG a user looks at first.
+"""
+
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+from transformers import Trainer, TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
+
+from tinyllm.atomic import write_json
+from tinyllm.errors import TinyLLMError
+
+STAGING = ".staging"
+RUN_FILE = "run.json"
+
+# bf16 dense peak FLOP/s by device name, for MFU. Override with the recipe key peak_tflops.
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "GH200": 989e12, "A100": 312e12, "L40S": 362e12,
+             "A10G": 70e12, "A10": 125e12, "L4": 121e12, "4090": 165e12, "3090": 71e12}
+
+
+def device_peak_flops(peak_tflops: float | None) -> tuple[float | None, str]:
+    """(peak FLOP/s, where it came from) for the MFU denominator; None on CPU unless given."""
+    if peak_tflops:
+        return peak_tflops * 1e12, f"recipe peak_tflops={peak_tflops}"
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name()
+        for key, flops in PEAK_BF16.items():
+            if key in name:
+                return flops, f"{name} bf16 dense {flops / 1e12:.0f} TFLOP/s"
+        return None, f"{name}: peak unknown, set peak_tflops"
+    return None, "CPU: no peak, set peak_tflops for MFU"
+
+
+def resolve_dtype(dtype: str) -> str:
+    """auto -> bf16 on a GPU that has it, fp16 on other GPUs, fp32 on CPU."""
+    if dtype not in ("auto", "fp32", "bf16", "fp16"):
+        raise TinyLLMError(f"dtype must be auto, fp32, bf16 or fp16, not '{dtype}'")
+    if dtype == "auto":
+        if not torch.cuda.is_available():
+            return "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if dtype in ("bf16", "fp16") and not torch.cuda.is_available():
+        raise TinyLLMError(f"dtype {dtype} needs a GPU; use fp32 (or auto) on CPU")
+    return dtype
+
+
+def complete_checkpoints(out_dir) -> list[Path]:
+    """`checkpoint-N` directories, oldest first (only complete ones exist outside .staging)."""
+    out_dir = Path(out_dir)
+    found = [p for p in out_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def latest_checkpoint(out_dir) -> Path | None:
+    found = complete_checkpoints(out_dir)
+    return found[-1] if found else None
+
+
+def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_match: tuple[str, ...]) -> Path | None:
+    """Check `out_dir` against this run; return the checkpoint to resume from, if any.
+
+    An existing run is refused unless `resume` (same values for the keys in `must_match`) or
+    `overwrite` (everything in `out_dir` is removed first).
+    """
+    out_dir = Path(out_dir)
+    run_file = out_dir / RUN_FILE
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if overwrite:
+            shutil.rmtree(out_dir)
+        elif not resume:
+            raise TinyLLMError(f"{out_dir}: holds an earlier run; pass resume=true to continue it or overwrite=true to replace it")
+        elif run_file.is_file():
+            earlier = json.loads(run_file.read_text())
+            for key in must_match:
+                if earlier.get(key) != run.get(key):
+                    raise TinyLLMError(f"{out_dir}: cannot resume, '{key}' was {earlier.get(key)!r} and is now {run.get(key)!r}")
+        elif not complete_checkpoints(out_dir):
+            raise TinyLLMError(f"{out_dir}: not a tinyllm run directory (no {RUN_FILE}); choose another out_dir")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # a save that was cut off
+    write_json(run_file, run)
+    return latest_checkpoint(out_dir) if resume else None
+
+
+class AtomicTrainer(Trainer):
+    """A Trainer whose checkpoints appear only when complete (see module docstring)."""
+
+    _staging_root = None
+
+    def _get_output_dir(self, trial):
+        return self._staging_root or super()._get_output_dir(trial)
+
+    def _save_checkpoint(self, model, trial):
+        run_dir = Path(super()._get_output_dir(trial))
+        self._staging_root = str(run_dir / STAGING)
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._staging_root = None
+        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        if self.args.should_save:
+            final = run_dir / name
+            if final.exists():  # the same step saved again (e.g. the last step): newest wins
+                shutil.rmtree(final)
+            os.rename(run_dir / STAGING / name, final)
+            rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit,
+                               best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=False)
+        self.accelerator.wait_for_everyone()
+
+
+class StepLog(TrainerCallback):
+    """Progress bar plus one line per log: step, loss, lr, grad norm, tokens/s, MFU, eval loss."""
+
+    def __init__(self, tokens_per_step: int, flops_per_token: float, peak_flops: float | None):
+        self.tokens_per_step, self.flops_per_token, self.peak = tokens_per_step, flops_per_token, peak_flops
+        self.bar = None
+        self.step_seconds, self.steps_timed = 0.0, 0
+        self.last = None
+
+    def _resume_clock(self):
+        self.last = time.perf_counter()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", unit="step", dynamic_ncols=True, disable=None)
+        self._resume_clock()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.perf_counter()
+        self.step_seconds += now - self.last
+        self.steps_timed += 1
+        self.last = now
+        if self.bar:
+            self.bar.update(1)
+
+    # Time spent evaluating or saving is not training time.
+    def on_evaluate(self, args, state, control, **kwargs):
+        self._resume_clock()
+
+    def on_save(self, args, state, control, **kwargs):
+        self._resume_clock()
+
+    def throughput(self) -> tuple[float, float | None]:
+        if not self.steps_timed:
+            return 0.0, None
+        tok_s = self.tokens_per_step * self.steps_timed / self.step_seconds
+        mfu = tok_s * self.flops_per_token / self.peak if self.peak else None
+        return tok_s, mfu
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        if "loss" in logs:
+            tok_s, mfu = self.throughput()
+            self.step_seconds, self.steps_timed = 0.0, 0
+            mfu_text = f"{100 * mfu:.1f}%" if mfu is not None else "n/a"
+            line = (f"step {state.global_step}/{state.max_steps} | loss {logs['loss']:.4f} | lr {logs.get('learning_rate', 0):.2e}"
+                    f" | grad norm {logs.get('grad_norm', float('nan')):.3f} | {tok_s:,.0f} tok/s | MFU {mfu_text}")
+            logs["tokens_per_second"] = tok_s
+            if mfu is not None:
+                logs["mfu"] = mfu
+        elif "eval_loss" in logs:
+            line = (f"step {state.global_step}/{state.max_steps} | val loss {logs['eval_loss']:.4f}"
+                    f" | val ppl {math.exp(min(logs['eval_loss'], 50)):.2f}")
+        else:
+            return
+        (self.bar.write if self.bar else print)(line)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar:
+            self.bar.close()
+
+
+def use_step_log(trainer: Trainer, step_log: StepLog) -> None:
+    """Replace the Trainer's dict printer / progress bar with the one-line step log."""
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(step_log)
+
+
+def plot_loss_curve(log_history: list[dict], path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train = [(h["step"], h["loss"]) for h in log_history if "loss" in h]
+    val = [(h["step"], h["eval_loss"]) for h in log_history if "eval_loss" in h]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if train:
+        ax.plot(*zip(*train), label="train loss")
+    if val:
+        ax.plot(*zip(*val), marker="o", label="val loss")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("cross-entropy (nats/token)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
