@@ -47,6 +47,7 @@ class PretrainRecipe:
     log_every: int = 10
     seed: int = 1337                   # model init and data order
     num_workers: int = 0               # DataLoader worker processes
+    stop_at_step: int | None = None    # save and stop at this step, keeping max_steps' schedule (time-boxed runs)
     resume: bool = False               # continue from the newest complete checkpoint in out_dir
     overwrite: bool = False            # replace what out_dir holds
     peak_tflops: float | None = None   # device peak for MFU (auto on known GPUs)
@@ -91,8 +92,8 @@ def main(argv=None):
     from transformers import TrainingArguments
 
     from tinyllm.atomic import atomic_dir, write_json
-    from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, plot_loss_curve, prepare_out_dir,
-                                resolve_dtype, use_step_log)
+    from tinyllm.engine import (AtomicTrainer, StepLog, StopAtStep, device_peak_flops, plot_loss_curve,
+                                prepare_out_dir, resolve_dtype, use_step_log)
     from tinyllm.metrics import unigram_cross_entropy
     from tinyllm.model import build_model, count_params, flops_per_token, get_size
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
@@ -165,6 +166,8 @@ def main(argv=None):
                             processing_class=tok)
     step_log = StepLog(tokens_per_step, flops_per_token(cfg.size, len(tok), cfg.seq_len), peak)
     use_step_log(trainer, step_log)
+    if cfg.stop_at_step:
+        trainer.add_callback(StopAtStep(cfg.stop_at_step))
     if resume_from:
         print(f"resuming from {resume_from}")
     elif cfg.resume:
@@ -173,6 +176,10 @@ def main(argv=None):
     start = time.time()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     train_seconds = time.time() - start
+    if trainer.state.global_step < cfg.max_steps:
+        print(f"stopped at step {trainer.state.global_step} of {cfg.max_steps}; continue with resume=true "
+              f"(or RESUME=1 with the launcher)")
+        return 0
     evals = [h for h in trainer.state.log_history if "eval_loss" in h]
     at_end = evals and evals[-1]["step"] == trainer.state.global_step
     val_loss = evals[-1]["eval_loss"] if at_end else trainer.evaluate()["eval_loss"]

@@ -4,4 +4,10 @@ Heavy libraries (torch, transformers) are imported by the submodules that need t
 `--help` of every command stays fast.
 """
 
+import logging
+
 __version__ = "0.1.0"
+
+# bitsandbytes warns on every import on CPUs with AVX512-BF16 that an optional hub kernel is
+# missing; the suite never downloads it and the built-in CPU path is used instead.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)

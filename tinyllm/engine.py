@@ -22,12 +22,15 @@ from tqdm import tqdm
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
+from transformers.utils import logging as hf_logging
 
 from tinyllm.atomic import write_json
 from tinyllm.errors import TinyLLMError
 
 STAGING = ".staging"
 RUN_FILE = "run.json"
+
+hf_logging.disable_progress_bar()  # per-save "Writing model shards" bars would break the step log
 
 # bf16 dense peak FLOP/s by device name, for MFU. Override with the recipe key peak_tflops.
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "GH200": 989e12, "A100": 312e12, "L40S": 362e12,
@@ -185,6 +188,18 @@ class StepLog(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if self.bar:
             self.bar.close()
+
+
+class StopAtStep(TrainerCallback):
+    """Save a checkpoint and stop after `step`, leaving the LR schedule of max_steps intact."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.step:
+            control.should_save = True
+            control.should_training_stop = True
 
 
 def use_step_log(trainer: Trainer, step_log: StepLog) -> None:

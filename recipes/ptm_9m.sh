@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Pretrain the 9m model: bash recipes/ptm_9m.sh [key=value ...]
+# Cluster and resume settings come from the environment; see recipes/launch.sh.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/launch.sh" pretrain ptm_9m.yaml "$@"
