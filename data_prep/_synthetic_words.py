@@ -24,6 +24,19 @@ Janet Joanna Karen Keiko Lena Lisa Louise Madeline Margot Marta Maxine Nancy Nel
 Petra Rebecca Renata Rosalie Ruth Sabrina Simone Sylvie Tamara Tanya Teresa Ursula Vivian Winnie
 Xena Yasmin Zoya Adele Anika Bianca Cecily Dottie Elodie Fern Georgia Hilda Inga Jill Kamala
 Leona Lulu Magda Minnie Noor Odile Pia Raina Sana Tova Uma Vida Wanda Yvette Zuri
+Abigail Adriana Aiko Alba Alessia Alina Alisha Aliya Amaya Amina Amira Anais Andrea Angela Annie Antonia
+Ariana Astrid Aubrey Audrey Beatrix Belen Bethany Blanca Brenda Brooke Caitlin Camille Candice Cara Carla
+Caroline Cassie Catalina Cecilia Celeste Charlotte Chiara Christina Cindy Clarissa Colette Constance Corinne
+Dahlia Daniela Danielle Darla Deborah Diana Dolly Donna Dorothy Edna Eileen Elaine Eleanor Eloise Elsie
+Emilia Enid Estelle Eunice Evelyn Faye Felicity Florence Frances Gabby Genevieve Gianna Gina Giselle Gracie
+Gwendolyn Hailey Hedy Heather Henrietta Hilary Ila Ilona Isadora Isabella Ivana Jacinta Jane Janice Jemima
+Jessica Jocelyn Judith Julie Juliet Justine Kaia Karina Katie Keira Kelly Kimi Kirsten Lana Laila Lea
+Leilani Leticia Lilian Linnea Livia Lorelei Louisa Lucinda Luisa Lupita Mae Maggie Malia Mallory Manon
+Marguerite Mariam Marisol Marnie Maude Maureen Meera Mercedes Michelle Mimi Minerva Miranda Moira Monica
+Nadine Natalie Nayeli Nerys Nicola Noelle Norah Octavia Olga Ottilie Pamela Paloma Paula Pauline Penelope
+Perla Philippa Pippa Queenie Ramona Regina Rhoda Rowena Roxanne Sabine Sadia Salma Samira Sandra Serena
+Shanti Sheila Shirley Sigrid Sophia Susie Tabitha Tatiana Tessa Theresa Tia Valentina Vanessa Veronica
+Victoria Viola Wilhelmina Wilma Xiomara Yasmine Yolanda Yuna Zaria Zoey Zora
 """
 
 BOY_NAMES = """
@@ -40,6 +53,21 @@ Boris Cyrus Dario Edgar Elijah Emmett Ernie Fabian Franco Gino Hamza Hector Idri
 Kofi Leon Lionel Luca Manny Mateo Max Morris Nolan Omari Orson Otis Pedro Quentin Rami Raul Reuben
 Ricardo Rohan Santiago Sergio Silas Stefan Theodore Tomas Ulysses Vito Warren Yuri Zion Amos
 Bertie Cedric Declan Emeka Flynn Gordon Hiro Ilan Jabari Kazuo Lorenzo Mikey Nils Osman Quincy
+Abdul Adrian Ahmad Aiden Alan Alberto Alejandro Alexei Alonzo Alvin Ambrose Andre Angus Ansel Antonio
+Arjun Armando Arnold Asher Austin Barnaby Bart Baxter Beau Benedict Benjamin Bernard Bjorn Blaine Brady
+Brendan Bryce Byron Callum Calvin Carter Casimir Charles Chester Clarence Clark Clement Clifford Clyde
+Conrad Cormac Cornelius Craig Curtis Dante Darius Dean Derek Desmond Dexter Dmitri Donovan Douglas Drake
+Dwight Eamon Edmund Edward Edwin Efrain Elias Elmer Emanuel Ernest Esteban Eugene Evan Everett Ezekiel
+Farid Felipe Fergus Fernando Finnegan Fletcher Floyd Francis Frederick Gareth Gaspard Gerald Gilbert
+Giovanni Glen Graham Gregory Gunnar Gustavo Hamish Hans Harold Heath Herbert Horace Howard Hudson
+Humphrey Ignacio Ira Isaiah Ismael Jace Jacob Jaime Jarvis Javier Jeremy Jerome Jethro Jonathan Joseph
+Julian Julius Kareem Karl Keith Kendrick Kieran Kurt Lance Laurence Lawrence Leland Leonard Leroy Lester
+Lincoln Linus Lloyd Lowell Luis Magnus Malcolm Manuel Marcel Mario Marvin Maurice Maxwell Melvin Miguel
+Milton Mohammed Monty Murray Nathan Nathaniel Nestor Newton Norman Olin Orlando Oswald Pascal Phineas
+Pierce Raphael Raymond Rhys Richard Roberto Rocco Rodrigo Roger Roland Ronan Roscoe Rupert Russell
+Salvador Samson Sebastian Seamus Shane Sidney Solomon Spencer Stanley Stuart Sullivan Terence Thaddeus
+Tiago Timothy Travis Trevor Tyrone Valentin Vaughn Vernon Wallace Walter Wendell Wilbur Wilfred Winston
+Wyatt Yann Yohan Zachary Zeno
 """
 
 NEUTRAL_NAMES = """
@@ -57,6 +85,11 @@ Scout Snowball Sparky Speckle Squeak Sprout Tinker Toffee Twiggy Waffles Wiggles
 Buddy Bingo Fuzzy Mittens Muffin Nugget Oreo Paws Pogo Poppet Rusty Shadow Skipper Smudge Sox
 Tango Thistle Tumble Twinkle Widget Biscuit Clover Dusty Echo Fern Gizmo Honey Juniper Maple
 Mochi Nimbus Olly Pumpkin Quill Ripple Rocket Sunny Tater Trixie Velvet Wisp Yoyo Zippy Acorn
+Bamboo Beanie Blossom Bonbon Bumble Cinnamon Cricket Crumpet Daffodil Dumpling Fidget Flapjack Freckles
+Gumdrop Hazelnut Jellybean Jiggles Kipper Lolly Marshmallow Meadow Minty Mopsy Nibs Noodle Nutkin Pancake
+Peaches Pebbles Periwinkle Petal Pipsqueak Pompom Popcorn Puddles Quackers Razzle Rumble Saffron Scooter
+Snickers Snuggles Sparrow Splash Sprinkles Squiggle Sugarplum Thimble Tootsie Truffle Tulip Twix Wiggly
+Wobble Wrinkles Yodel Zigzag Bluebell Cosmo Dizzy Flurry Ginger Gusto Hiccup Huckleberry Inky Jasper
 """
 
 
@@ -94,7 +127,7 @@ scarlet turquoise lavender navy beige maroon indigo lime
 # and whether the wind can carry it into a tree
 OBJECT_KINDS = {
     "toy": dict(
-        use=["play with it", "show it to everyone", "take it everywhere"],
+        use=["play with it", "try it", "hold it"],
         used=["played with it", "showed it to everyone", "took it everywhere"],
         using=["playing with it", "showing it to everyone"],
         broke=["broke", "cracked", "lost a piece"],
@@ -150,7 +183,7 @@ OBJECT_KINDS = {
         light=True,
     ),
     "thing": dict(
-        use=["hold it", "look at it", "keep it close"],
+        use=["hold it", "look at it", "try it"],
         used=["held it", "looked at it", "kept it close"],
         using=["holding it", "looking at it"],
         broke=["cracked", "broke", "lost a piece"],
@@ -249,7 +282,7 @@ PLACES = [
     ("the toy shop", True, "shelves of toys|puzzles|dolls|toy trains|stuffed animals"),
     ("the square", False, "a fountain|pigeons|benches|a clock tower|street musicians"),
     ("the woods", False, "tall trees|ferns|a babbling brook|mossy rocks|birds"),
-    ("the valley", False, "a river|green fields|cows|a little village|wildflowers"),
+    ("the valley", False, "a river|wide fields|cows|a little village|wildflowers"),
     ("the seaside", False, "waves|seagulls|rock pools|a pier|sailboats"),
     ("the bookshop", True, "stacks of books|a cozy chair|picture books|a sleepy cat"),
     ("the pet shop", True, "puppies|kittens|fish tanks|rabbits|parrots"),
@@ -312,7 +345,7 @@ ANIMALS = [
     ("robin", "bird"), ("sparrow", "bird"), ("owl", "bird"), ("duck", "water"), ("goose", "water"),
     ("swan", "water"), ("pigeon", "bird"), ("crow", "bird"), ("woodpecker", "bird"), ("parrot", "bird"),
     ("eagle", "bird"), ("hen", "farm"), ("rooster", "farm"), ("peacock", "farm"), ("penguin", "water"),
-    ("seagull", "bird"), ("hummingbird", "bird"), ("blue jay", "bird"), ("magpie", "bird"), ("heron", "water"),
+    ("seagull", "bird"), ("hummingbird", "bird"), ("jay", "bird"), ("magpie", "bird"), ("heron", "water"),
     ("frog", "water"), ("toad", "small"), ("turtle", "water"), ("fish", "water"), ("crab", "water"),
     ("otter", "water"), ("beaver", "water"), ("seal", "water"), ("dolphin", "water"), ("tadpole", "water"),
     ("rabbit", "small"), ("bunny", "small"), ("squirrel", "small"), ("mouse", "small"), ("hedgehog", "small"),
@@ -384,10 +417,10 @@ CHAR_ADJ = """kind curious shy clever funny gentle playful quiet friendly busy s
 OBJ_ADJ = """shiny soft smooth bright round bumpy fuzzy sparkly new clean pretty lovely beautiful
     neat small big long warm cozy strong sturdy fancy glittery glossy silky fluffy squishy bouncy
     striped spotted perfect special old wobbly crinkly polished delicate precious shimmery velvety
-    tiny little light heavy plain simple tall short thin thick curly bendy squeaky""".split()
+    tiny little light heavy plain simple squeaky""".split()
 
 PLACE_ADJ = """quiet busy noisy peaceful big huge crowded lovely beautiful calm clean magical
-    wonderful cozy pretty wide open shady old tidy colorful lively still fresh bustling friendly
+    wonderful cozy pretty wide open shady old tidy colorful lively fresh bustling friendly
     sleepy cheerful grand""".split()
 
 ANIMAL_ADJ = """little tiny big fluffy furry sleepy busy friendly shy funny young baby quick quiet
@@ -408,8 +441,8 @@ WEATHER = {
     "sunny": ["The sun was warm and bright.", "The sky was clear, and the sun smiled down."],
     "rainy": ["Little drops of rain tapped on the window.", "Puddles filled the road."],
     "windy": ["The wind blew the leaves around.", "The trees swayed in the wind."],
-    "snowy": ["Soft snow covered the ground.", "White flakes fell from the sky."],
-    "cloudy": ["Big clouds drifted across the sky.", "The sky was soft and gray."],
+    "snowy": ["Soft snow covered the ground.", "Soft flakes fell from the sky."],
+    "cloudy": ["Big clouds drifted across the sky.", "The sky was soft and dim."],
     "foggy": ["The fog was thick and cool.", "Everything looked soft and far away in the fog."],
     "warm": ["The air was soft and warm.", "It felt like summer."],
     "cool": ["The air was fresh and cool.", "A cool breeze came through the window."],
@@ -439,7 +472,7 @@ ACTIVITIES = """draw pictures|sing songs|read books|build towers|bake cookies|pl
     run races|stack cups|blow bubbles|dig in the sand|play with the cat|help Dad fix things|
     sort buttons|whistle|do cartwheels|make bead necklaces|plant sunflowers|look at maps""".replace("\n", "").split("|")
 ACTIVITIES = [a.strip() for a in ACTIVITIES]
-DOUBLE_FINAL = {"swim", "skip", "dig", "run", "jog", "hop", "clap", "hum", "stop", "sit", "swing"}
+DOUBLE_FINAL = {"swim", "skip", "dig", "run", "jog", "hop", "clap", "hum", "stop", "sit"}
 
 GAMES = """hide and seek|tag|catch|hopscotch|a game of pretend|follow the leader|I spy|leapfrog|
     a treasure hunt|a guessing game|duck duck goose|Simon says|musical chairs|tic-tac-toe|
@@ -452,13 +485,13 @@ FOODS = """some apple slices|a peanut butter sandwich|warm cookies|a bowl of sou
     some grapes|a slice of pie|cheese and crackers|a big muffin|pancakes|a cup of lemonade|
     hot cocoa|some strawberries|banana bread|popcorn|carrot sticks|a cheese sandwich|noodles|
     rice balls|ice cream|fruit salad|toast with jam|a juicy pear|some berries|a bowl of oatmeal|
-    a warm bun|some orange slices|a little cake|corn on the cob|a bowl of rice|dumplings|
+    a warm bun|some melon balls|a little cake|corn on the cob|a bowl of rice|dumplings|
     a cup of warm milk|a plate of pasta|some nuts and raisins|a slice of melon|mini pizzas""".replace("\n", "").split("|")
 FOODS = [f.strip() for f in FOODS]
 FOOD_ADJ = """yummy tasty sweet delicious crunchy fresh juicy warm soft""".split()
 
 DREAMS = """flying kites in the clouds|big castles in the sky|swimming with fish|a land made of candy|
-    dancing with the stars|a boat on a silver sea|talking animals|a giant friendly whale|
+    dancing with the stars|a boat on a sparkling sea|talking animals|a giant friendly whale|
     a garden full of giant flowers|riding a cloud|a tiny door in a tree|a parade of ducks|
     a mountain made of pillows|a treehouse in the moon|a train that went to the stars|
     a picnic with bears|a rainbow bridge|a sea full of bubbles""".replace("\n", "").split("|")
@@ -469,20 +502,20 @@ DREAM_GOALS = """see the sea|fly like a bird|be a painter|climb the tallest hill
     write a book|be a doctor|play in a band|visit the moon|ride a horse|make a new friend""".replace("\n", "").split("|")
 DREAM_GOALS = [d.strip() for d in DREAM_GOALS]
 
-FEATURES = """tiny stars painted on it|little white dots|a tiny bell tied to it|a name written on it|
+FEATURES = """tiny stars painted on it|little round dots|a tiny bell tied to it|a name written on it|
     a small heart on one side|a shiny ribbon around it|a funny little face|wavy stripes|
     a pattern of tiny flowers|a gold edge|a little tag with a smiley face|a soft, fuzzy edge|
     a tiny moon on the side|a row of little buttons|a picture of a bird on it|a swirl like a snail shell|
-    a little pocket|a silver clasp|a tiny crack that made it look old""".replace("\n", "").split("|")
+    a little pocket|a tiny clasp|a tiny crack that made it look old""".replace("\n", "").split("|")
 FEATURES = [f.strip() for f in FEATURES]
 
-TOWN_ADJ = """small little quiet busy sleepy green leafy snowy sunny hilly windy friendly tiny
+TOWN_ADJ = """small little quiet busy sleepy leafy snowy sunny hilly windy friendly tiny
     old faraway peaceful""".split()
 TOWNS = """town village city valley neighborhood street""".split()
-HOME_DESC = """little house|small cottage|big house|yellow house|blue house|cozy cabin|tall apartment|
-    house with a red door|little farmhouse|houseboat|house on stilts|cottage with a round window""".replace("\n", "").split("|")
+HOME_DESC = """little house|small cottage|big house|old stone house|cozy cabin|tall apartment|
+    house with a round door|house with a big garden|little farmhouse|houseboat|house on stilts|cottage with a round window""".replace("\n", "").split("|")
 HOME_DESC = [h.strip() for h in HOME_DESC]
-HOME_NEAR = """the woods|the sea|a big lake|a busy road|a quiet river|a green hill|the mountains|
+HOME_NEAR = """the woods|the sea|a big lake|a busy road|a quiet river|a grassy hill|the mountains|
     the train station|a little bakery|the old mill|a field of wheat|the harbor""".replace("\n", "").split("|")
 HOME_NEAR = [h.strip() for h in HOME_NEAR]
 ANIMAL_HOMES = """in a hole under a big tree|in a cozy nest|near a quiet pond|in a little house by the river|
@@ -492,7 +525,6 @@ ANIMAL_HOMES = [h.strip() for h in ANIMAL_HOMES]
 HAIR = """curly hair|long hair|short hair|a big smile|freckles|bright eyes|two braids|a ponytail|
     round glasses|a missing tooth|rosy cheeks|a funny hat|a loud laugh|dimples""".replace("\n", "").split("|")
 HAIR = [h.strip() for h in HAIR]
-PETS = """dog cat puppy kitten hamster goldfish parrot rabbit turtle guinea pig""".split()
 PETS = ["dog", "cat", "puppy", "kitten", "hamster", "goldfish", "parrot", "rabbit", "turtle", "guinea pig"]
 
 BUILDS = [("fort", "sticks"), ("tower", "blocks"), ("castle", "sand"), ("house", "boxes"),
@@ -503,7 +535,7 @@ PICTURES = """a big rainbow|a smiling sun|a tall giraffe|a house with a garden|t
     a rocket ship|a whole family of ducks|a dragon|a castle|a starry night|a happy whale""".replace("\n", "").split("|")
 PICTURES = [p.strip() for p in PICTURES]
 SONGS = """the moon|a silly frog|the wind|a little boat|sharing|the stars|a happy bee|the rain|
-    a big red bus|a sleepy bear|best friends|the sea""".replace("\n", "").split("|")
+    a big bus|a sleepy bear|best friends|the sea""".replace("\n", "").split("|")
 SONGS = [s.strip() for s in SONGS]
 SCARES = """a loud noise|a big dog barking|a clap of thunder|a dark shadow|a buzzing bee|
     a strange sound in the bushes|a very tall slide|the dark tunnel|a big wave|a spider on a web""".replace("\n", "").split("|")
@@ -564,7 +596,6 @@ def _build_objects():
 
 
 OBJECT_LIST = _build_objects()          # [(name, kind)]
-ANIMAL_PLURALS = {a: _plural(a) for a, _ in ANIMALS}
 
 # Drop character names that equal any other vocabulary word, so name facts stay unambiguous.
 _VOCAB_WORDS = set()
@@ -577,8 +608,6 @@ for _s, _p, _g in COUNT_ITEMS:
     _VOCAB_WORDS.update(_p.split())
 for _a, _c in ANIMALS:
     _VOCAB_WORDS.add(_a)
-_HELPER_WORDS = {w.lower().strip(".") for h, _ in HELPERS for w in h.split()}
-_VOCAB_WORDS |= _HELPER_WORDS
 
 
 def _clean_names(names, taken):
@@ -598,6 +627,29 @@ BOY_NAMES = _clean_names(BOY_NAMES, _taken)
 PET_NAMES = _clean_names(PET_NAMES, _taken)
 ALL_NAMES = GIRL_NAMES + BOY_NAMES + NEUTRAL_NAMES
 
+# Grown-ups who give things and help: a few family words, and many titled names built from the
+# name lists ("Aunt Nora", "Uncle Felix", "Mrs. Okafor") so that helpers vary as much as children.
+HELPER_FAMILY = [("Mom", "she"), ("Dad", "he"), ("Mama", "she"), ("Papa", "he"), ("Grandma", "she"),
+                 ("Grandpa", "he"), ("Granny", "she"), ("Nana", "she")]
+SURNAMES = """Lee Garcia Patel Novak Okafor Hill Jones Kim Chen Wang Nguyen Lopez Martin Rossi Muller Silva
+    Costa Khan Sato Tanaka Berg Larsen Dubois Moreau Schmidt Fischer Weber Kowalski Horvat Popescu Murphy
+    Kelly Walsh Evans Hughes Price Turner Cooper Ward Hayes Bennett Rivera Torres Ramirez Flores Gomez Diaz
+    Reyes Cruz Ortiz Morales Castillo Romero Alvarez Mendoza Santos Pereira Ferreira Almeida Oliveira Ribeiro
+    Nakamura Suzuki Watanabe Yamamoto Kobayashi Ito Park Choi Jung Kang Cho Yoon Lim Tan Wong Ng Singh Kumar
+    Sharma Gupta Reddy Iyer Das Bose Mensah Owusu Adeyemi Nwosu Mwangi Otieno Haddad Nasser Farah Cohen
+    Friedman Katz Klein Stein Meyer Wagner Becker Hoffmann Schulz Koch Richter Jensen Nielsen Hansen Andersen
+    Johansson Lindqvist Nilsson Eriksson Virtanen Korhonen Bianchi Romano Ricci Greco Conti Esposito Moretti
+    Dvorak Horvath Nagy Szabo Toth Kovacs Petrov Ivanov Popov Sokolov Lebedev Murray Fraser Campbell Stewart
+    MacLeod Byrne Doyle Gallagher Jackson Robinson Thompson Okonkwo Banerjee Mehta Takahashi Hernandez""".split()
+_all_first = set(ALL_NAMES) | set(PET_NAMES)
+SURNAMES = [x for x in dict.fromkeys(SURNAMES) if x.lower() not in _VOCAB_WORDS and x not in _all_first]
+HELPER_TITLED = (
+    [("Aunt " + n, "she") for n in GIRL_NAMES[::2]] + [("Grandma " + n, "she") for n in GIRL_NAMES[1::4]]
+    + [("Uncle " + n, "he") for n in BOY_NAMES[::2]] + [("Grandpa " + n, "he") for n in BOY_NAMES[1::4]]
+    + [(t + " " + x, p) for x in SURNAMES for t, p in (("Mr.", "he"), ("Mrs.", "she"), ("Miss", "she"))]
+)
+HELPERS = HELPER_FAMILY + HELPER_TITLED
+
 # ---------------------------------------------------------------------------------------------
 # Chinese (a smaller vocabulary; measure words kept with each noun)
 # ---------------------------------------------------------------------------------------------
@@ -608,7 +660,7 @@ ZH_GIRL_NAMES = """小美 小红 小花 小雪 小月 小雨 小燕 小玲 小�
     晓雯 静怡 嘉欣 紫涵 雅琪""".split()
 ZH_BOY_NAMES = """小明 小刚 小强 小军 小龙 小虎 小东 小杰 小宇 小磊 小峰 小凯 小伟 小林 小山 小海 小飞 小勇
     乐乐 豆豆 壮壮 皮皮 毛毛 冬冬 东东 亮亮 阳阳 天天 辰辰 浩浩 宝宝 牛牛 丁丁 嘟嘟 淘淘 航航 睿睿 轩轩
-    子轩 浩然 宇航 俊杰 博文 天佑 明哲 思远 家豪 志强 一鸣 文博 子豪 嘉懿 皓轩 俊熙 泽宇 梓睿""".split()
+    子轩 浩然 宇航 俊杰 博文 天佑 明哲 思远 家豪 志强 亦凡 文博 子豪 嘉懿 皓轩 俊熙 泽宇 梓睿""".split()
 # animal characters: (kind word, measure)
 ZH_HERO_ANIMALS = [("小兔子", "只"), ("小狐狸", "只"), ("小熊", "只"), ("小老鼠", "只"), ("小松鼠", "只"),
                    ("小刺猬", "只"), ("小鸭子", "只"), ("小猫", "只"), ("小狗", "只"), ("小猴子", "只"),
@@ -617,9 +669,12 @@ ZH_HERO_ANIMALS = [("小兔子", "只"), ("小狐狸", "只"), ("小熊", "只")
                    ("小浣熊", "只"), ("小海豹", "只"), ("小袋鼠", "只"), ("小长颈鹿", "只"), ("小斑马", "匹")]
 ZH_PET_NAMES = """豆豆 球球 团团 点点 毛毛 咪咪 乖乖 跳跳 花花 白白 胖胖 圆圆 蹦蹦 嘟嘟 呼呼 棉棉 闪闪 叮当
     布丁 奶糖 饼干 米粒 芝麻 核桃 栗子 汤圆 年糕 花卷 豆包 果冻""".split()
-ZH_HELPERS = [("妈妈", "她"), ("爸爸", "他"), ("奶奶", "她"), ("爷爷", "他"), ("外婆", "她"), ("外公", "他"),
-              ("姑姑", "她"), ("舅舅", "他"), ("阿姨", "她"), ("叔叔", "他"), ("王老师", "她"), ("李老师", "他"),
-              ("姐姐", "她"), ("哥哥", "他"), ("张奶奶", "她"), ("刘爷爷", "他")]
+ZH_HELPER_FAMILY = [("妈妈", "她"), ("爸爸", "他"), ("奶奶", "她"), ("爷爷", "他"), ("外婆", "她"), ("外公", "他"),
+                    ("姑姑", "她"), ("舅舅", "他"), ("姐姐", "她"), ("哥哥", "他")]
+_ZH_SURNAMES = "王李张刘陈杨赵周吴徐孙马朱胡林郭何高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕任沈姚卢姜崔钟谭陆汪范金廖贾夏韦方邹孟熊秦邱江尹薛段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤"
+ZH_HELPER_TITLED = [(x + t, p) for x in _ZH_SURNAMES for t, p in (
+    ("阿姨", "她"), ("奶奶", "她"), ("叔叔", "他"), ("爷爷", "他"), ("伯伯", "他"), ("老师", "她" if ord(x) % 2 else "他"))]
+ZH_HELPERS = ZH_HELPER_FAMILY + ZH_HELPER_TITLED
 ZH_COLOURS = ["红色", "蓝色", "绿色", "黄色", "橙色", "紫色", "粉色", "棕色", "黑色", "白色", "灰色",
               "金色", "银色", "天蓝色", "浅绿色", "深蓝色", "米色", "青色"]
 # (name, measure, kind)
@@ -737,13 +792,11 @@ ZH_ANIMALS = [("小鸟", "只"), ("松鼠", "只"), ("兔子", "只"), ("青蛙"
               ("蜻蜓", "只"), ("蜗牛", "只"), ("瓢虫", "只"), ("喜鹊", "只"), ("鸽子", "只"), ("小鱼", "条"),
               ("狐狸", "只"), ("猫头鹰", "只"), ("天鹅", "只"), ("小羊", "只"), ("奶牛", "头"), ("小马", "匹"),
               ("啄木鸟", "只"), ("螃蟹", "只"), ("萤火虫", "只"), ("大白鹅", "只"), ("小猴子", "只"), ("熊猫", "只")]
-ZH_ANIMAL_ACTS = ["在树枝上唱歌", "在草地上吃草", "在水里游来游去", "在花丛里飞来飞去", "在树下休息",
-                  "在地上找吃的", "在太阳下打盹", "在石头上晒太阳", "慢慢地往前爬", "东张西望"]
 ZH_ACTIVITIES = ["画画", "唱歌", "看书", "搭积木", "做手工", "种花", "跳舞", "放风筝", "捉迷藏", "堆沙堡",
                  "踩水坑", "数星星", "捡贝壳", "跳绳", "看云朵", "喂小鸭子", "讲故事", "折纸船", "吹泡泡",
                  "荡秋千", "拍皮球", "玩拼图", "观察小虫子", "帮奶奶浇花", "跑步", "骑自行车", "下棋", "包饺子"]
-ZH_GAMES = ["捉迷藏", "老鹰捉小鸡", "跳房子", "丢手绢", "木头人", "过家家", "找宝藏", "踢毽子", "跳皮筋",
-            "猜谜语", "接力赛跑", "开火车"]
+ZH_GAMES = ["捉迷藏", "老鹰捉小鸡", "跳房子", "丢手绢", "木头人", "过家家", "寻宝游戏", "跳皮筋",
+            "丢沙包", "开火车", "贴鼻子", "拍手游戏"]
 ZH_FOODS = ["苹果片", "三明治饼干", "热牛奶", "香香的面包", "一碗面条", "几块饼干", "一串葡萄", "小笼包",
             "水果沙拉", "热乎乎的包子", "一碗粥", "冰淇淋", "玉米棒", "蛋炒饭", "小馄饨", "烤红薯"]
 ZH_FOODS = [f for f in ZH_FOODS if f != "三明治饼干"] + ["果酱面包"]
@@ -762,3 +815,164 @@ ZH_SYSTEM_PROMPTS = ["你是一个乐于助人的助手。", "你是一位耐心
                      "请仔细阅读故事，然后回答问题。", "你负责回答关于儿童故事的问题，回答要简短、准确。"]
 ZH_BUILDS = [("城堡", "座", "沙子"), ("小房子", "座", "纸箱"), ("高塔", "座", "积木"), ("小船", "只", "树叶"),
              ("小桥", "座", "树枝"), ("小窝", "个", "干草")]
+
+# numerals inside names would collide with number answers (一, 两, 十...)
+_ZH_NUMERALS = set("零一二两三四五六七八九十百")
+ZH_GIRL_NAMES = [n for n in ZH_GIRL_NAMES if not _ZH_NUMERALS & set(n)]
+ZH_BOY_NAMES = [n for n in ZH_BOY_NAMES if not _ZH_NUMERALS & set(n) and n not in ZH_GIRL_NAMES]
+ZH_PET_NAMES = [n for n in ZH_PET_NAMES if not _ZH_NUMERALS & set(n) and n not in ZH_GIRL_NAMES + ZH_BOY_NAMES]
+
+# ---------------------------------------------------------------------------------------------
+# Scene sentences (English): composed from parts, "someone / did something / somewhere".
+# No animals and no colour words here, so that they never blur the story's checkable facts.
+# ---------------------------------------------------------------------------------------------
+
+HERO_WALKS = """skipped past|walked around|tiptoed past|ran around|wandered near|hopped past|strolled by|
+    raced past|marched past|danced past""".replace("\n", "").split("|")
+HERO_WALKS = [p.strip() for p in HERO_WALKS]
+
+# compositional scene parts: "{a} {adjective} {person}" + "{verb} {thing}" + "{preposition} the {adjective} {spot}"
+SCENE_PERSON_ADJ = """old young tall little cheerful sleepy busy kind friendly quiet smiling tired jolly
+    gentle shy careful proud funny chatty happy patient clever""".split()
+SCENE_PERSON = ["man", "woman", "lady", "baker", "gardener", "farmer", "painter", "teacher", "clown", "fisherman",
+                "musician", "grandma", "grandpa", "boy", "girl", "mother", "father", "guard", "nurse", "cook",
+                "traveler", "shopkeeper", "juggler", "storyteller", "student", "singer", "poet", "dancer", "doctor",
+                "builder", "artist", "librarian", "chef", "sailor", "mail carrier"]
+SCENE_VERB_OBJ = {
+    "sold": ["warm bread", "balloons", "fresh apples", "flowers", "sun hats", "lemonade", "ice cream", "postcards", "little toys", "apple pies"],
+    "carried": ["a big box", "a basket of eggs", "a stack of books", "a long ladder", "two buckets", "a bag of oranges", "a sleepy baby", "a tall plant"],
+    "painted": ["a fence", "a sign", "a bench", "a door", "a little boat", "a picture of the sky", "a flower pot", "a wooden gate"],
+    "played": ["a little tune", "the violin", "a guitar", "a happy song on a flute", "a board game", "a game of cards", "the drums"],
+    "read": ["a newspaper", "a fat book", "a letter", "a map", "a poem out loud", "a story to some children"],
+    "fixed": ["a bike", "a squeaky gate", "a broken chair", "a wobbly table", "a flat tire", "a lamp", "an old clock"],
+    "watered": ["the flowers", "some tomato plants", "a row of beans", "the roses", "a little tree"],
+    "swept": ["the path", "the steps", "the leaves away", "the porch", "the sidewalk"],
+    "ate": ["a sandwich", "an apple", "some soup", "a big pretzel", "a slice of pie", "some noodles"],
+    "sang": ["a happy song", "a silly song", "an old song", "a song about the sea", "a lullaby"],
+    "hung up": ["a sign", "some lanterns", "a string of flags", "a wind chime", "some laundry"],
+    "handed out": ["stickers", "balloons", "cookies", "little flags", "paper hats", "flyers"],
+    "built": ["a tower of cups", "a little stage", "a sand castle", "a bird house", "a wooden cart"],
+    "drew": ["pictures with chalk", "a funny face", "a map", "a big sun", "the trees"],
+    "waved": ["a little flag", "at the children", "a big hat", "to a friend", "goodbye"],
+    "juggled": ["three oranges", "four balls", "some rings", "two hats"],
+    "pushed": ["a stroller", "a wheelbarrow", "a cart of fruit", "a bike with a flat tire"],
+    "planted": ["some seeds", "a little tree", "a row of tulips", "some herbs"],
+    "blew": ["big bubbles", "a shiny whistle", "a horn", "on a cup of tea"],
+}
+SCENE_SPOT_PREP = ["near", "by", "beside", "next to", "behind", "in front of", "across from", "not far from"]
+SCENE_SPOT_ADJ = """old big little small pretty quiet busy new lovely sunny""".split()
+SCENE_SPOT = ["gate", "fountain", "bench", "path", "wall", "fence", "clock tower", "bridge", "stall", "cart",
+              "lamp post", "tree", "hedge", "steps", "pond", "sign", "kiosk", "statue", "well", "flower bed",
+              "bus stop", "bandstand", "shop", "window", "door", "hill", "tent", "shed", "bakery stand", "playground"]
+
+# More Chinese names, built the usual way: 小 + one character, or one character said twice.
+_ZH_GIRL_CHARS = "美红花雪月雨燕玲丽芳琳静婷梅兰云蝶萌朵甜欢笑贝果悠依萱可糖芊露莎晶圆琪安宁星彤妮希诺心桃莉菲珊薇岚瑶蕾璐茜佳慧颖娜倩楠"
+_ZH_BOY_CHARS = "明刚强军龙虎东杰宇磊峰凯伟林山海飞勇乐豆壮皮毛冬亮阳天辰浩宝牛丁嘟淘航睿轩鹏涛波斌超康健平松石川翔博文武锐毅"
+
+
+def _zh_more_names(chars, taken):
+    out = []
+    for ch in chars:
+        for name in ("小" + ch, ch + ch):
+            if name not in taken and not _ZH_NUMERALS & set(name):
+                taken.add(name)
+                out.append(name)
+    return out
+
+
+_zh_taken = set(ZH_GIRL_NAMES) | set(ZH_BOY_NAMES) | set(ZH_PET_NAMES)
+ZH_GIRL_NAMES = ZH_GIRL_NAMES + _zh_more_names(_ZH_GIRL_CHARS, _zh_taken)
+ZH_BOY_NAMES = ZH_BOY_NAMES + _zh_more_names(_ZH_BOY_CHARS, _zh_taken)
+
+# Chinese scene parts: "{一位}{adj}的{person}" + "在{spot}" + "{act}"
+ZH_SCENE_PERSON = ["老爷爷", "老奶奶", "面包师傅", "园丁", "农民伯伯", "画家", "老师", "小丑", "渔夫", "邮递员",
+                   "厨师", "医生", "警察叔叔", "阿姨", "叔叔", "大哥哥", "大姐姐", "音乐家", "卖花的阿姨",
+                   "清洁工", "船长", "魔术师", "修鞋师傅", "书店老板", "一家人"]
+ZH_SCENE_PERSON_ADJ = ["和气", "慈祥", "高高", "胖胖", "瘦瘦", "忙碌", "爱笑", "热情", "安静", "认真", "快乐", "年轻"]
+ZH_SCENE_SPOT = ["长椅上", "喷泉旁边", "大树下", "小路边", "花坛边", "小桥上", "大门口", "小摊前", "草地上",
+                 "台阶上", "路灯下", "亭子里", "石凳上", "池塘边", "篱笆旁", "小卖部门口"]
+ZH_SCENE_ACT = ["看报纸", "卖气球", "浇花", "扫落叶", "拉小提琴", "画画", "下象棋", "打太极拳", "弹吉他",
+                "卖冰糖葫芦", "吹泡泡", "跳舞", "唱歌", "晒太阳", "聊天", "修自行车", "讲故事", "织毛衣",
+                "卖烤红薯", "写毛笔字", "拍照片", "吹口琴", "做风车", "分发小贴纸", "给小朋友变魔术",
+                "搬箱子", "擦窗户", "喝茶", "折纸飞机", "看地图"]
+ZH_OPENERS = ["这时，", "接着，", "不一会儿，", "过了一会儿，", "然后，", "后来，", "于是，", "没过多久，",
+              "就在这时，", "第二天，", "一转眼，", "很快，"]
+ZH_ACTIVITIES = ZH_ACTIVITIES + ["种向日葵", "听故事", "玩沙子", "收集树叶", "画小动物", "拼积木", "捏橡皮泥",
+                                 "剪纸", "弹钢琴", "唱儿歌", "跳房子", "追蝴蝶", "给小花浇水", "看星星", "做小蛋糕"]
+ZH_OBJECTS = ZH_OBJECTS + [
+    ("小熊猫玩偶", "个", "toy"), ("小木马", "匹", "toy"), ("万花筒", "个", "toy"), ("泡泡机", "个", "toy"),
+    ("小恐龙", "只", "toy"), ("纸飞机", "架", "toy"), ("沙漏", "个", "thing"), ("贝壳项链", "条", "wear"),
+    ("草帽", "顶", "wear"), ("雨靴", "双", "wear"), ("背心", "件", "wear"), ("小水桶", "个", "carry"),
+    ("饭盒", "个", "carry"), ("铁皮盒", "个", "carry"), ("小提琴", "把", "music"), ("手鼓", "面", "music"),
+    ("相册", "本", "paper"), ("图画本", "本", "paper"), ("水彩笔", "盒", "art"), ("指南针", "个", "thing"),
+    ("小风铃", "串", "thing"), ("小灯笼", "盏", "carry"), ("布口袋", "个", "carry"), ("发带", "条", "wear"),
+]
+ZH_WEAR_VERB.update({"贝壳项链": "戴", "草帽": "戴", "雨靴": "穿", "背心": "穿", "发带": "戴"})
+ZH_MUSIC_VERB.update({"小提琴": "拉", "手鼓": "敲"})
+ZH_PLACES = ZH_PLACES + [
+    ("植物园", False, ["奇怪的大花", "高高的竹子", "小温室", "荷花池"]),
+    ("海洋馆", True, ["大鲨鱼", "小海马", "海豚表演", "玻璃隧道"]),
+    ("科技馆", True, ["机器人", "小火箭", "会发光的球", "大大的地球仪"]),
+    ("体育馆", True, ["篮球架", "跑道", "大垫子", "跳绳的小朋友"]),
+    ("花市", False, ["一盆盆鲜花", "小多肉", "卖花的阿姨", "香香的茉莉"]),
+    ("码头", False, ["大轮船", "小渔船", "海鸥", "长长的绳子"]),
+    ("竹林", False, ["高高的竹子", "小竹笋", "小溪", "石头小路"]),
+    ("葡萄园", False, ["一串串葡萄", "木架子", "小篮子", "蜜蜂"]),
+    ("滑冰场", True, ["亮晶晶的冰面", "滑冰的人", "小企鹅滑板"]),
+    ("外婆家", True, ["小菜园", "老藤椅", "大黄狗", "花猫"]),
+    ("沙滩", False, ["沙堡", "贝壳", "海浪", "小螃蟹"]),
+    ("游乐园", False, ["摩天轮", "过山车", "旋转木马", "棉花糖摊"]),
+]
+
+# Named places ("Willow Park", "the Maple Museum"): place type -> (name word, takes "the")
+PLACE_NAME_WORDS = """Willow Oak Maple Pine Cedar Birch Elm Apple Cherry Riverside Hillside Brookside Lakeview
+    Kingsley Ashford Fairview Greenwood Foxglove Rosewood Larkspur Moonbeam Sunnyside Windmill Stony Mossy
+    Meadowbrook Briar Hazel Juniper Bellflower Clearwater Stonebridge Primrose Hawthorn Blossom""".split()
+NAMED_PLACES = {
+    "the park": ("Park", False), "the lake": ("Lake", False), "the hill": ("Hill", False),
+    "the forest": ("Forest", False), "the woods": ("Woods", False), "the beach": ("Beach", False),
+    "the farm": ("Farm", False), "the pond": ("Pond", False), "the meadow": ("Meadow", False),
+    "the garden": ("Garden", False), "the library": ("Library", True), "the school": ("School", False),
+    "the zoo": ("Zoo", True), "the market": ("Market", False), "the bakery": ("Bakery", True),
+    "the playground": ("Playground", False), "the museum": ("Museum", True), "the square": ("Square", False),
+    "the valley": ("Valley", False), "the island": ("Island", False), "the orchard": ("Orchard", False),
+    "the harbor": ("Harbor", False), "the station": ("Station", False), "the river": ("River", True),
+    "the bookshop": ("Bookshop", True), "the toy shop": ("Toy Shop", True), "the aquarium": ("Aquarium", True),
+    "the village": ("Village", False), "the mountain": ("Mountain", False), "the campsite": ("Campsite", False),
+}
+PLACE_NAME_WORDS = [w for w in PLACE_NAME_WORDS if w not in set(ALL_NAMES) | set(PET_NAMES)]
+
+# Which animals can turn up where (English place names without a name word; see NAMED_PLACES).
+EXOTIC_ANIMALS = {"lion", "tiger", "elephant", "giraffe", "zebra", "monkey", "kangaroo", "koala", "panda", "hippo",
+                  "rhino", "camel", "penguin", "flamingo", "walrus", "seal", "dolphin", "peacock", "llama",
+                  "alpaca", "yak", "pelican", "parrot"}
+SEA_ANIMALS = {"seal", "dolphin", "walrus", "pelican", "penguin"}
+ZOO_PLACES = {"the zoo"}
+SEA_PLACES = {"the beach", "the harbor", "the seaside", "the rock pools", "the island", "the sand dunes"}
+WATER_PLACES = SEA_PLACES | {"the lake", "the river", "the pond", "the duck pond", "the stream", "the waterfall",
+                             "the bridge"}
+NATURE_PLACES = {"the forest", "the woods", "the mountain", "the campsite", "the meadow", "the valley", "the hill",
+                 "the waterfall", "the stream", "the bird sanctuary", "the flower field", "the sand dunes",
+                 "the island", "the lake", "the river"}
+FARM_PLACES = {"the farm", "the barn", "the village", "the orchard", "the pumpkin patch", "the valley",
+               "the meadow", "the hill", "the community garden"}
+
+# Chinese animals by kind, what each kind may be doing, and where wild or farm animals may turn up
+ZH_ANIMAL_KIND = {"小鸟": "bird", "喜鹊": "bird", "鸽子": "bird", "啄木鸟": "bird", "猫头鹰": "bird",
+                  "青蛙": "water", "小鸭子": "water", "乌龟": "water", "小鱼": "water", "天鹅": "water",
+                  "螃蟹": "water", "大白鹅": "water", "蝴蝶": "bug", "蜜蜂": "bug", "蜻蜓": "bug", "蜗牛": "bug",
+                  "瓢虫": "bug", "萤火虫": "bug", "松鼠": "small", "兔子": "small", "刺猬": "small",
+                  "小狗": "pet", "小猫": "pet", "小羊": "farm", "奶牛": "farm", "小马": "farm",
+                  "小鹿": "wild", "狐狸": "wild", "小猴子": "wild", "熊猫": "wild"}
+ZH_ANIMAL_ACTS_BY_KIND = {
+    "bird": ["在树枝上唱歌", "在天上飞来飞去", "在地上找虫子吃", "在屋檐下搭窝"],
+    "water": ["在水里游来游去", "在荷叶上休息", "在岸边晒太阳", "在水边慢慢地走"],
+    "bug": ["在花丛里飞来飞去", "停在一片叶子上", "慢慢地往前爬", "在草叶上休息"],
+    "small": ["在树下找吃的", "抱着一颗果子啃", "在草丛里蹦来蹦去", "东张西望"],
+    "pet": ["在太阳下打盹", "摇着尾巴跑来跑去", "追着自己的尾巴转圈"],
+    "farm": ["在草地上吃草", "在树荫下休息", "慢悠悠地散步"],
+    "wild": ["在树林边东张西望", "在小溪边喝水", "在大树下休息"],
+}
+ZH_WATER_PLACES = {"海边", "湖边", "小河边", "小溪边", "小岛", "沙滩", "码头", "公园", "植物园"}
+ZH_WILD_PLACES = {"森林", "小树林", "竹林", "山顶", "小山坡", "动物园"}
+ZH_FARM_PLACES = {"农场", "村子", "菜园", "果园", "草地", "小山坡", "外婆家", "奶奶家"}

@@ -66,6 +66,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
                 remove_extra_whitespaces=False,
                 allow_whitespace_only_pieces=True,
                 character_coverage=0.9995,
+                required_chars="0123456789",  # rare digits would otherwise fall back to bytes
                 max_sentence_length=1 << 16,
                 unk_id=0, bos_id=1, eos_id=2, pad_id=3,
                 unk_piece=UNK, bos_piece=BOS, eos_piece=EOS, pad_piece=PAD,

@@ -27,26 +27,27 @@ def losses(run_dir, checkpoint):
 
 @pytest.fixture(scope="module")
 def trained(data_dir, tmp_path_factory):
-    return pretrain(data_dir, tmp_path_factory.mktemp("ptm") / "run", "max_steps=120", "eval_every=60", "save_every=60")
+    return pretrain(data_dir, tmp_path_factory.mktemp("ptm") / "run", "max_steps=400", "batch_size=16",
+                    "eval_every=200", "save_every=200")
 
 
 def test_loss_falls_well_below_the_unigram_baseline(trained):
     report = json.loads((trained / "report.json").read_text())
-    history = losses(trained, "checkpoint-120")
+    history = losses(trained, "checkpoint-400")
     # An untrained model sits at ln(vocab) = 6.24 nats; the unigram baseline (token frequencies,
-    # no context) is the floor of a model that has learned nothing about order. 120 steps of 512
-    # tokens reach well below it on this corpus (seen: ~1.2 nats below); 0.5 nats leaves margin
-    # for run-to-run noise while still failing any model that did not learn context.
+    # no context) is what a model that learned nothing about order reaches (5.04 here). 400 steps
+    # of 1024 tokens reach 2.97 (seen): 1 nat below the baseline leaves room for noise across
+    # platforms while failing any model that did not learn context (ppl ratio > e).
     assert history[5] > 5.5
-    assert report["val_loss"] < report["unigram_val_loss"] - 0.5
-    assert history[120] < history[5] - 2.0
+    assert report["val_loss"] < report["unigram_val_loss"] - 1.0
+    assert history[400] < history[5] - 2.0
 
 
 def test_outputs_are_complete_and_plain(trained):
-    assert {p.name for p in trained.iterdir()} >= {"checkpoint-60", "checkpoint-120", "final", "report.json",
+    assert {p.name for p in trained.iterdir()} >= {"checkpoint-200", "checkpoint-400", "final", "report.json",
                                                     "loss_curve.png", "run.json", "runs"}
     assert not (trained / ".staging").exists()
-    for ckpt in ("checkpoint-60", "checkpoint-120"):
+    for ckpt in ("checkpoint-200", "checkpoint-400"):
         assert {"model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json", "tokenizer.json"} <= {
             p.name for p in (trained / ckpt).iterdir()}
     final = trained / "final"

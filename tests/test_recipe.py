@@ -24,8 +24,8 @@ def write(tmp_path, text):
 
 
 def test_loads_and_overrides(tmp_path):
-    cfg = load_recipe(write(tmp_path, "data_dir: d\nlr: 3\n"), ["max_steps=5", "compile=true", "peak=989"], Schema)
-    assert cfg == Schema(data_dir="d", lr=3.0, max_steps=5, compile=True, peak=989.0)
+    cfg = load_recipe(write(tmp_path, "data_dir: d\nlr: 3\n"), ["max_steps=5", "compile=true", "peak=989", "lr=3e-4"], Schema)
+    assert cfg == Schema(data_dir="d", lr=3e-4, max_steps=5, compile=True, peak=989.0)
 
 
 def test_unknown_key_suggests_closest(tmp_path):

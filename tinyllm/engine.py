@@ -122,6 +122,7 @@ class AtomicTrainer(Trainer):
             if final.exists():  # the same step saved again (e.g. the last step): newest wins
                 shutil.rmtree(final)
             os.rename(run_dir / STAGING / name, final)
+            (run_dir / STAGING).rmdir()
             rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit,
                                best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=False)
         self.accelerator.wait_for_everyone()

@@ -35,6 +35,12 @@ def _check_type(source: str, key: str, value, annotation):
         raise TinyLLMError(f"{source}: key '{key}' must not be empty (null)")
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if float in allowed and isinstance(value, str):
+        # YAML 1.1 reads 3e-4 (no dot) as a string; everyone writes learning rates that way.
+        try:
+            return float(value)
+        except ValueError:
+            pass
     # bool is an int in Python: do not let `true` pass as a number.
     ok = (bool in allowed) if isinstance(value, bool) else isinstance(value, allowed)
     if not ok:
