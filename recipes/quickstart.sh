@@ -25,6 +25,14 @@ step "5/5 samples"
 python -m scripts.sample "$OUT/pretrain/final" --prompt "Once upon a time" --prompt "One day, a little" \
     --max-new-tokens 80 --temperature 0.7
 
+python - "$OUT/pretrain/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps']} steps, {r['tokens_seen']:,} tokens, "
+      f"{r['train_seconds']:.0f}s of training\n"
+      f"        validation perplexity {r['val_ppl']:.2f} vs unigram baseline {r['unigram_val_ppl']:.2f} "
+      f"({r['unigram_val_ppl'] / r['val_ppl']:.0f}x lower)")
+PY
 echo
 echo "quickstart done in $(( $(date +%s) - start ))s. Written under $OUT:"
 echo "  corpus/      stories, dialogues and preference pairs (train / val / test JSONL)"

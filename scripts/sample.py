@@ -16,6 +16,7 @@ def load_model(checkpoint):
     from pathlib import Path
 
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
     from tinyllm.tokenizer import load_tokenizer
 
@@ -23,6 +24,7 @@ def load_model(checkpoint):
     if not (path / "config.json").is_file():
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
     tok = load_tokenizer(path)
+    hf_logging.disable_progress_bar()  # a weight-loading bar for a model this small is noise
     model = AutoModelForCausalLM.from_pretrained(str(path))
     model.eval()
     return model, tok
