@@ -92,8 +92,8 @@ def main(argv=None):
     from transformers import TrainingArguments
 
     from tinyllm.atomic import atomic_dir, write_json
-    from tinyllm.engine import (AtomicTrainer, StepLog, StopAtStep, device_peak_flops, plot_loss_curve,
-                                prepare_out_dir, resolve_dtype, use_step_log)
+    from tinyllm.engine import (AtomicTrainer, StepLog, StopAtStep, device_peak_flops, latest_checkpoint,
+                                plot_loss_curve, prepare_out_dir, resolve_dtype, use_step_log)
     from tinyllm.metrics import unigram_cross_entropy
     from tinyllm.model import build_model, count_params, flops_per_token, get_size
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
@@ -111,8 +111,6 @@ def main(argv=None):
     val_probe = WindowDataset(val_stream, cfg.seq_len, split_name="val")
     val_ds = WindowDataset(val_stream, cfg.seq_len, evenly_spaced(val_probe.n_windows, cfg.eval_windows), "val")
 
-    run = dataclasses.asdict(cfg) | {"stage": "pretrain", "argv": sys.argv[1:]}
-    resume_from = prepare_out_dir(cfg.out_dir, run, cfg.resume, cfg.overwrite, MUST_MATCH)
     out_dir = Path(cfg.out_dir)
 
     model = build_model(cfg.size, len(tok), cfg.seq_len, seed=cfg.seed, bos_id=tok.bos_token_id,
@@ -121,10 +119,12 @@ def main(argv=None):
     tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * world
     n_params = count_params(cfg.size, len(tok))
     peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    print(f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {dtype} | "
-          f"data: {len(train_stream):,} train tokens ({train_ds.n_windows:,} windows), {len(val_ds)} val windows | "
-          f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {train_ds.n_windows and tokens_per_step * cfg.max_steps / len(train_stream):.2f} epochs | "
-          f"MFU peak: {peak_source}")
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    if is_main:
+        epochs = tokens_per_step * cfg.max_steps / len(train_stream)
+        print(f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {dtype} | "
+              f"data: {len(train_stream):,} train tokens ({train_ds.n_windows:,} windows), {len(val_ds)} val windows | "
+              f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
 
     training_args = TrainingArguments(
         output_dir=str(out_dir),
@@ -162,23 +162,31 @@ def main(argv=None):
         remove_unused_columns=False,
         save_only_model=False,
     )
+    # Rank 0 checks and prepares out_dir (it may clear it); the others wait, then only look.
+    run = dataclasses.asdict(cfg) | {"stage": "pretrain", "argv": sys.argv[1:]}
+    with training_args.main_process_first(desc="prepare out_dir"):
+        if training_args.process_index == 0:
+            resume_from = prepare_out_dir(out_dir, run, cfg.resume, cfg.overwrite, MUST_MATCH)
+        else:
+            resume_from = latest_checkpoint(out_dir) if cfg.resume else None
     trainer = AtomicTrainer(model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds,
                             processing_class=tok)
     step_log = StepLog(tokens_per_step, flops_per_token(cfg.size, len(tok), cfg.seq_len), peak)
     use_step_log(trainer, step_log)
     if cfg.stop_at_step:
         trainer.add_callback(StopAtStep(cfg.stop_at_step))
-    if resume_from:
+    if resume_from and is_main:
         print(f"resuming from {resume_from}")
-    elif cfg.resume:
+    elif cfg.resume and is_main:
         print(f"resume=true but {out_dir} has no complete checkpoint yet: starting from step 0")
 
     start = time.time()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     train_seconds = time.time() - start
     if trainer.state.global_step < cfg.max_steps:
-        print(f"stopped at step {trainer.state.global_step} of {cfg.max_steps}; continue with resume=true "
-              f"(or RESUME=1 with the launcher)")
+        if is_main:
+            print(f"stopped at step {trainer.state.global_step} of {cfg.max_steps}; continue with resume=true "
+                  f"(or RESUME=1 with the launcher)")
         return 0
     evals = [h for h in trainer.state.log_history if "eval_loss" in h]
     at_end = evals and evals[-1]["step"] == trainer.state.global_step

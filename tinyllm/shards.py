@@ -24,7 +24,7 @@ def dtype_for_vocab(vocab_size: int) -> str:
 def read_meta(data_dir) -> dict:
     path = Path(data_dir) / "meta.json"
     if not Path(data_dir).is_dir():
-        raise TinyLLMError(f"{data_dir}: data directory not found (run data_prep.pretokenize first)")
+        raise TinyLLMError(f"{data_dir}: data directory not found (make it with data_prep.pretokenize; for the default data: bash recipes/prepare_data.sh)")
     if not path.is_file():
         raise TinyLLMError(f"{path}: not found; {data_dir} is not a pretokenized data directory")
     try:
