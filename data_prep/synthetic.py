@@ -890,6 +890,20 @@ def _set_person(ctx, prefix, pron):
         ctx[prefix + k] = v
 
 
+# Each problem kind: the template keys said in order, and the themes it adds to the story.
+_PROBLEM_BEATS = {
+    "lost": (["lost_start", "neg_feel", "lost_search", "lost_help", "lost_found", "thanks"], ["lost", "help"]),
+    "tree": (["tree_start", "tree_stuck", "tree_help", "thanks"], ["help"]),
+    "puddle": (["puddle_start", "puddle_state", "puddle_help", "puddle_after"], ["help"]),
+    "break": (["break_start", "neg_feel", "break_help", "break_fix", "break_after"], ["help"]),
+    "reach": (["reach_start", "reach_try", "reach_help", "thanks"], ["help"]),
+    "scared": (["scared_start", "scared_feel", "scared_help", "scared_after"], ["brave"]),
+    "rain": (["rain_start", "rain_act", "rain_after"], []),
+    "lostway": (["lostway_start", "neg_feel", "lostway_help", "lostway_after"], ["brave", "help"]),
+    "friendsad": (["friendsad_start", "friendsad_help", "friendsad_after"], ["help", "share"]),
+}
+
+
 class _EnBuilder:
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -1131,61 +1145,11 @@ class _EnBuilder:
         self._agent()
         c["neg"] = _NEG_BY_PROBLEM.get(kind, W.NEG_FEEL)
         if kind == "lost":
-            spots = c["spot"]
-            c["sp1"], c["sp2"], c["sp3"] = rng.sample(spots, 3)
-            self.say("lost_start")
-            self.say("neg_feel")
-            self.say("lost_search")
-            self.say("lost_help")
-            self.say("lost_found")
-            self.say("thanks")
-            self.themes += ["lost", "help"]
-        elif kind == "tree":
-            self.say("tree_start")
-            self.say("tree_stuck")
-            self.say("tree_help")
-            self.say("thanks")
-            self.themes.append("help")
-        elif kind == "puddle":
-            self.say("puddle_start")
-            self.say("puddle_state")
-            self.say("puddle_help")
-            self.say("puddle_after")
-            self.themes.append("help")
-        elif kind == "break":
-            self.say("break_start")
-            self.say("neg_feel")
-            self.say("break_help")
-            self.say("break_fix")
-            self.say("break_after")
-            self.themes.append("help")
-        elif kind == "reach":
-            self.say("reach_start")
-            self.say("reach_try")
-            self.say("reach_help")
-            self.say("thanks")
-            self.themes.append("help")
-        elif kind == "scared":
-            self.say("scared_start")
-            self.say("scared_feel")
-            self.say("scared_help")
-            self.say("scared_after")
-            self.themes.append("brave")
-        elif kind == "rain":
-            self.say("rain_start")
-            self.say("rain_act")
-            self.say("rain_after")
-        elif kind == "lostway":
-            self.say("lostway_start")
-            self.say("neg_feel")
-            self.say("lostway_help")
-            self.say("lostway_after")
-            self.themes += ["brave", "help"]
-        else:  # friendsad
-            self.say("friendsad_start")
-            self.say("friendsad_help")
-            self.say("friendsad_after")
-            self.themes += ["help", "share"]
+            c["sp1"], c["sp2"], c["sp3"] = rng.sample(c["spot"], 3)
+        beats, themes = _PROBLEM_BEATS[kind]
+        for beat in beats:
+            self.say(beat)
+        self.themes += themes
         self.facts["problem"] = kind
         return True
 
@@ -2409,7 +2373,7 @@ def write_corpus(out_dir, seed: int = 0, lang: str = "en", train_stories: int = 
     try:
         seen: set = set()
         manifest_counts, words, skipped, files = {}, {}, {}, []
-        bar = tqdm(total=sum(counts.values()), desc=f"synthetic {lang}", unit="story", disable=not progress)
+        bar = tqdm(total=sum(counts.values()), desc=f"synthetic {lang}", unit="story", disable=None if progress else True)  # None: no bar when not a terminal
         for split in ("val", "test", "train"):
             n = counts[split]
             names = {k: f"{k}_{split}.jsonl" for k in ("stories", "dialogues", "preferences")}
@@ -2532,7 +2496,7 @@ def corpus_stats(seed: int, n_words: int, lang: str = "en", progress: bool = Fal
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=n_words, unit="word", desc="stats")
+        bar = tqdm(total=n_words, unit="word", desc="stats", disable=None)
     for story in iter_stories(seed, "train", lang):
         toks = tokenize(story.text)
         setdefault = vocab.setdefault
