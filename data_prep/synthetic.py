@@ -905,6 +905,12 @@ _PROBLEM_BEATS = {
 
 
 class _EnBuilder:
+    # What the Chinese builder swaps for its own tables; the story skeleton is shared.
+    WEATHER_LINES = W.WEATHER
+    NEG_BY_PROBLEM = _NEG_BY_PROBLEM
+    NEG_FEEL = W.NEG_FEEL
+    PROBLEM_BEATS = _PROBLEM_BEATS
+
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.paras: list[list[str]] = [[]]
@@ -1052,7 +1058,7 @@ class _EnBuilder:
             self.facts["weather"] = self.ctx["weather"]
             self.facts["time"] = self.ctx["tod"]
             if rng.random() < 0.5:
-                self.say_raw(rng.choice(W.WEATHER[self.ctx["weather"]]))
+                self.say_raw(rng.choice(self.WEATHER_LINES[self.ctx["weather"]]))
         self.para()
 
     def obtain_at_home(self):
@@ -1131,9 +1137,7 @@ class _EnBuilder:
             for k in ("he", "him", "his"):
                 c["a" + k] = c["m" + k]
 
-    def problem(self):
-        rng = self.rng
-        c = self.ctx
+    def _problem_kinds(self) -> list[str]:
         kinds = ["lost", "break", "scared"] + (["reach"] if self.indoor and self.okind != "ride" else [])
         if not self.indoor:
             kinds += ["puddle", "rain", "lostway"]
@@ -1141,12 +1145,17 @@ class _EnBuilder:
                 kinds += ["tree", "tree"]
         if self.friend_met:
             kinds.append("friendsad")
-        kind = rng.choice(kinds)
+        return kinds
+
+    def problem(self):
+        rng = self.rng
+        c = self.ctx
+        kind = rng.choice(self._problem_kinds())
         self._agent()
-        c["neg"] = _NEG_BY_PROBLEM.get(kind, W.NEG_FEEL)
+        c["neg"] = self.NEG_BY_PROBLEM.get(kind, self.NEG_FEEL)
         if kind == "lost":
             c["sp1"], c["sp2"], c["sp3"] = rng.sample(c["spot"], 3)
-        beats, themes = _PROBLEM_BEATS[kind]
+        beats, themes = self.PROBLEM_BEATS[kind]
         for beat in beats:
             self.say(beat)
         self.themes += themes
@@ -1657,6 +1666,18 @@ def _zh_use(obj, kind):
 
 
 class _ZhBuilder(_EnBuilder):
+    WEATHER_LINES = W.ZH_WEATHER
+    NEG_BY_PROBLEM = _ZH_NEG_BY_PROBLEM
+    NEG_FEEL = W.ZH_NEG_FEEL
+    PROBLEM_BEATS = {
+        "lost": (["lost_start", "neg_feel", "lost_search", "lost_help", "lost_found", "thanks"], ["lost", "help"]),
+        "tree": (["tree", "neg_feel", "tree_help", "thanks"], ["help"]),
+        "puddle": (["puddle", "neg_feel", "puddle_help", "thanks"], ["help"]),
+        "break": (["break", "neg_feel", "break_fix", "thanks"], ["help"]),
+        "scared": (["scared", "scared_help", "scared_after"], ["brave"]),
+        "friendsad": (["friendsad", "friendsad_help"], ["help", "share"]),
+    }
+
     def say(self, name, idx=None):
         group = ZT[name]
         out = []
@@ -1739,19 +1760,6 @@ class _ZhBuilder(_EnBuilder):
         c.update(build=build, bm=bm, material=material)
         self.facts.update(hero=name, pronoun=he, kind=kind, object=obj, colour=col, place=place)
 
-    def opening(self):
-        rng = self.rng
-        self.say("open_animal" if self.animal_hero else "open_child")
-        if rng.random() < 0.6:
-            self.say("open_extra")
-        if rng.random() < 0.55:
-            self.say("setting")
-            self.facts["weather"] = self.ctx["weather"]
-            self.facts["time"] = self.ctx["tod"]
-            if rng.random() < 0.5:
-                self.say_raw(rng.choice(W.ZH_WEATHER[self.ctx["weather"]]))
-        self.para()
-
     def describe_place(self):
         self.say("describe_place")
         if self.rng.random() < 0.35:
@@ -1802,9 +1810,7 @@ class _ZhBuilder(_EnBuilder):
         else:
             c["A"] = c["M"]
 
-    def problem(self):
-        rng = self.rng
-        c = self.ctx
+    def _problem_kinds(self) -> list[str]:
         kinds = ["lost", "break", "scared"]
         if not self.indoor:
             kinds.append("puddle")
@@ -1812,36 +1818,7 @@ class _ZhBuilder(_EnBuilder):
                 kinds += ["tree", "tree"]
         if self.friend_met:
             kinds.append("friendsad")
-        kind = rng.choice(kinds)
-        self._agent()
-        c["neg"] = _ZH_NEG_BY_PROBLEM.get(kind, W.ZH_NEG_FEEL)
-        if kind == "lost":
-            c["sp1"], c["sp2"], c["sp3"] = rng.sample(c["spot"], 3)
-            for g in ("lost_start", "neg_feel", "lost_search", "lost_help", "lost_found", "thanks"):
-                self.say(g)
-            self.themes += ["lost", "help"]
-        elif kind == "tree":
-            for g in ("tree", "neg_feel", "tree_help", "thanks"):
-                self.say(g)
-            self.themes.append("help")
-        elif kind == "puddle":
-            for g in ("puddle", "neg_feel", "puddle_help", "thanks"):
-                self.say(g)
-            self.themes.append("help")
-        elif kind == "break":
-            for g in ("break", "neg_feel", "break_fix", "thanks"):
-                self.say(g)
-            self.themes.append("help")
-        elif kind == "scared":
-            for g in ("scared", "scared_help", "scared_after"):
-                self.say(g)
-            self.themes.append("brave")
-        else:
-            self.say("friendsad")
-            self.say("friendsad_help")
-            self.themes += ["help", "share"]
-        self.facts["problem"] = kind
-        return True
+        return kinds
 
     def share(self):
         if not self.friend_met:
@@ -1886,23 +1863,7 @@ class _ZhBuilder(_EnBuilder):
         self.setup()
         self.opening()
         if rng.random() < 0.6:
-            r = rng.random()
-            if r < 0.5:
-                self.say("find_home_found")
-                self.facts["how"] = "found"
-            elif r < 0.8:
-                self.say("find_home_given")
-                self.facts["how"] = "given"
-                self.facts["giver"] = self.ctx["M"]
-            else:
-                self.say("find_home_had")
-                self.facts["how"] = "had"
-            for _ in range(rng.choice((0, 1, 1, 2))):
-                self.say("describe_obj")
-            self.para(0.5)
-            self.say("go_ride" if self.okind == "ride" and rng.random() < 0.6 else "go_with")
-            if rng.random() < 0.6:
-                self.describe_place()
+            self.obtain_at_home()
         else:
             self.say("go_plain")
             if rng.random() < 0.6:
