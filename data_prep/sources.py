@@ -67,24 +67,19 @@ def _iter_txt(path: Path):
         yield None, "".join(lines).strip("\n")
 
 
-def _iter_jsonl(path: Path, field):
+def _jsonl_records(path: Path):
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
             try:
-                record = json.loads(line)
+                yield where, json.loads(line)
             except json.JSONDecodeError as err:
                 yield where, ValueError(f"{where}: not valid JSON ({err.msg})")
-                continue
-            try:
-                yield where, _pick_text(record, where, field)
-            except ValueError as err:
-                yield where, err
 
 
-def _iter_json_array(path: Path, field, chunk_chars: int = 1 << 20):
+def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
     """Stream the objects of a top-level JSON array without loading the file.
 
     Written by hand because the standard library has no streaming JSON reader and the
@@ -117,12 +112,30 @@ def _iter_json_array(path: Path, field, chunk_chars: int = 1 << 20):
                 eof = more == ""
                 buf, pos = buf[pos:] + more, 0
                 continue
-            where = f"{path}[{index}]"
-            try:
-                yield where, _pick_text(record, where, field)
-            except ValueError as err:
-                yield where, err
+            yield f"{path}[{index}]", record
             index, pos = index + 1, end
+
+
+def iter_records(path):
+    """(where, record) for each record of a .jsonl or .json-array file; a bad line gives
+    (where, ValueError) so the caller decides whether to stop or skip."""
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        return _jsonl_records(path)
+    if path.suffix.lower() == ".json":
+        return _json_array_records(path)
+    raise TinyLLMError(f"{path}: expected a .jsonl or .json file")
+
+
+def _texts(records, field):
+    for where, record in records:
+        if isinstance(record, Exception):
+            yield where, record
+            continue
+        try:
+            yield where, _pick_text(record, where, field)
+        except ValueError as err:
+            yield where, err
 
 
 def _iter_parquet(path: Path, field):
@@ -206,10 +219,8 @@ def _iter_one(spec: str, field):
         return _iter_hub(spec, field)
     path = Path(spec)
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return _iter_jsonl(path, field)
-    if suffix == ".json":
-        return _iter_json_array(path, field)
+    if suffix in (".jsonl", ".json"):
+        return _texts(iter_records(path), field)
     if suffix == ".parquet":
         return _iter_parquet(path, field)
     if suffix in (".txt", ".md", ""):

@@ -25,12 +25,12 @@ def test_every_format_yields_the_same_documents(tmp_path):
 
 
 def test_json_array_is_streamed_in_small_chunks(tmp_path):
-    from data_prep.sources import _iter_json_array
+    from data_prep.sources import _json_array_records
 
     docs = [f"story number {i} with \"quotes\" and ] brackets [" for i in range(50)]
     path = tmp_path / "big.json"
     path.write_text(json.dumps([{"story": d} for d in docs]))
-    assert [text for _, text in _iter_json_array(path, None, chunk_chars=7)] == docs
+    assert [r["story"] for _, r in _json_array_records(path, chunk_chars=7)] == docs
 
 
 def test_synthetic_source(tmp_path):

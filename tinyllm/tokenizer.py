@@ -15,11 +15,12 @@ UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<pad>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CHAT_TOKENS = [IM_START, IM_END]
 
-# ChatML. `{% generation %}` marks what the assistant says (content plus its <|im_end|>), so
+# ChatML, opened by <s> as every pretraining document is. `{% generation %}` marks what the assistant says (content plus its <|im_end|>), so
 # `apply_chat_template(..., return_assistant_tokens_mask=True)` gives the SFT loss mask.
 # The newline after a turn is written as {{ '\n' }}: a literal newline after a block tag is
 # dropped under trim_blocks.
 CHAT_TEMPLATE = (
+    "{{ bos_token }}"
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' }}"
     "{% if message['role'] == 'assistant' %}"

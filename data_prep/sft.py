@@ -1,0 +1,139 @@
+"""Turn dialogue files into the SFT pickle: token ids plus an assistant-only loss mask.
+
+    python -m data_prep.sft --tokenizer runs/quickstart/tokenizer \
+        --source runs/quickstart/corpus/dialogues_train.jsonl --out runs/quickstart/sft/train.pkl
+
+Formats (per record, detected or forced with --format; .jsonl or a .json array):
+  messages  {"messages": [{"role": "system"|"user"|"assistant", "content": ...}, ...]}
+            (the synthetic dialogues are in this format)
+  alpaca    {"instruction": ..., "input": optional, "output": ...}
+  sharegpt  {"conversations": [{"from": "system"|"human"|"gpt", "value": ...}, ...]}
+Each conversation is rendered with the tokenizer's one chat template; the mask covers what
+the assistant says and its <|im_end|>. Longer than --max-len: dropped (default) or truncated,
+and counted. The output pickle holds plain lists and numbers plus a header; it is written
+atomically and read back only through tinyllm.sft_data.load_sft.
+"""
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from data_prep.sources import expand, iter_records
+from tinyllm.errors import TinyLLMError, run_cli
+
+FORMATS = ("messages", "alpaca", "sharegpt")
+SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
+
+
+def detect_format(record: dict, where: str) -> str:
+    if "messages" in record:
+        return "messages"
+    if "conversations" in record:
+        return "sharegpt"
+    if "instruction" in record and "output" in record:
+        return "alpaca"
+    raise ValueError(f"{where}: unknown format (fields: {', '.join(map(str, record)) or 'none'}); "
+                     f"expected messages, alpaca or sharegpt")
+
+
+def to_messages(record, where: str, fmt: str | None = None) -> list[dict]:
+    """Any supported record -> [{"role", "content"}, ...] (not yet validated)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    fmt = fmt or detect_format(record, where)
+    if fmt == "messages":
+        return record.get("messages")
+    if fmt == "alpaca":
+        prompt = record.get("instruction")
+        if isinstance(prompt, str) and record.get("input"):
+            prompt = f"{prompt}\n\n{record['input']}"
+        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": record.get("output")}]
+        if record.get("system"):
+            messages.insert(0, {"role": "system", "content": record["system"]})
+        return messages
+    turns = record.get("conversations")
+    if not isinstance(turns, list):
+        raise ValueError(f"{where}: 'conversations' must be a list")
+    messages = []
+    for i, turn in enumerate(turns):
+        speaker = turn.get("from") if isinstance(turn, dict) else None
+        if speaker not in SHAREGPT_ROLES:
+            raise ValueError(f"{where}: turn {i} is from {speaker!r}, expected one of {', '.join(SHAREGPT_ROLES)}")
+        messages.append({"role": SHAREGPT_ROLES[speaker], "content": turn.get("value")})
+    return messages
+
+
+def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None, skip_bad=False) -> dict:
+    from tinyllm.sft_data import check_messages, render, save_sft
+    from tinyllm.tokenizer import fingerprint, load_tokenizer
+
+    if policy not in ("drop", "truncate"):
+        raise TinyLLMError(f"truncation policy must be drop or truncate, not '{policy}'")
+    tok = load_tokenizer(tokenizer_dir)
+    files = [f for spec in sources for f in expand(spec)]
+    samples, skipped, first_skip = [], 0, None
+    stats = {"conversations": 0, "dropped_too_long": 0, "truncated": 0, "dropped_no_target_left": 0}
+    for path in files:
+        for where, record in tqdm(iter_records(path), desc=Path(path).name, unit=" conv", disable=None):
+            try:
+                if isinstance(record, Exception):
+                    raise record
+                messages = to_messages(record, where, fmt)
+                check_messages(messages, where)
+            except ValueError as err:
+                if not skip_bad:
+                    raise TinyLLMError(f"{err} (pass --skip-bad to skip such records)") from None
+                skipped += 1
+                first_skip = first_skip or str(err)
+                continue
+            stats["conversations"] += 1
+            ids, mask = render(tok, messages)
+            if len(ids) > max_len:
+                if policy == "drop":
+                    stats["dropped_too_long"] += 1
+                    continue
+                ids, mask = ids[:max_len], mask[:max_len]
+                stats["truncated"] += 1
+                if not any(mask):
+                    stats["dropped_no_target_left"] += 1
+                    continue
+            samples.append({"input_ids": ids, "assistant_mask": mask})
+    if not samples:
+        if stats["conversations"]:
+            raise TinyLLMError(f"{', '.join(files)}: no sample left: {stats['dropped_too_long']} longer than "
+                               f"max_len {max_len} were dropped (raise --max-len or use --policy truncate)")
+        raise TinyLLMError(f"{', '.join(files)}: no conversations found")
+    lengths = sorted(len(s["input_ids"]) for s in samples)
+    header = {
+        "tokenizer_fingerprint": fingerprint(tok), "tokenizer": str(tokenizer_dir), "sources": files,
+        "max_len": max_len, "policy": policy, "samples_written": len(samples), "skipped_bad_records": skipped,
+        "tokens": sum(lengths), "target_tokens": sum(sum(s["assistant_mask"]) for s in samples),
+        "median_length": lengths[len(lengths) // 2], **stats,
+    }
+    save_sft(out, samples, header)
+    print(f"sft data: {len(samples):,} samples from {stats['conversations']:,} conversations, {header['tokens']:,} tokens "
+          f"({header['target_tokens']:,} trained on), median length {header['median_length']}; "
+          f"{stats['dropped_too_long']} dropped and {stats['truncated']} truncated at max_len {max_len}"
+          + (f", {skipped} bad record(s) skipped, first: {first_skip}" if skipped else "") + f" -> {out}")
+    return header
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[-1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokenizer", required=True, help="tokenizer directory (its chat template renders)")
+    parser.add_argument("--source", nargs="+", required=True, help=".jsonl / .json files or quoted globs")
+    parser.add_argument("--out", required=True, help="output pickle, e.g. runs/sft/train.pkl")
+    parser.add_argument("--max-len", type=int, default=512, help="longest sample in tokens")
+    parser.add_argument("--policy", choices=("drop", "truncate"), default="drop", help="what to do with longer samples")
+    parser.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it per record")
+    parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
+    args = parser.parse_args(argv)
+    if args.max_len < 2:
+        raise TinyLLMError("--max-len must be at least 2")
+    build_sft(args.source, args.out, args.tokenizer, args.max_len, args.policy, args.format, args.skip_bad)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,87 @@
+"""SFT data: conversations rendered with the one chat template into token ids and an
+assistant-only loss mask, stored as a pickle of plain lists read back by a restricted unpickler.
+
+The user's design asks for pickle; loading goes through `SafeUnpickler`, which accepts only
+the opcodes of plain containers, strings and numbers: any reference to a global (the way a
+crafted pickle runs code) is refused before anything is called.
+"""
+
+import io
+import pickle
+from pathlib import Path
+
+from tinyllm.atomic import write_bytes
+from tinyllm.errors import TinyLLMError
+
+FORMAT = "tinyllm-sft"
+VERSION = 1
+ROLES = ("system", "user", "assistant")
+
+
+def check_messages(messages, where: str) -> None:
+    """Optional system turn, then user / assistant alternating, ending with the assistant."""
+    if not isinstance(messages, list) or not messages:
+        raise ValueError(f"{where}: no messages")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            raise ValueError(f"{where}: message {i} has role {m.get('role') if isinstance(m, dict) else m!r}, "
+                             f"expected one of {', '.join(ROLES)}")
+        if not isinstance(m.get("content"), str) or not m["content"].strip():
+            raise ValueError(f"{where}: message {i} ({m['role']}) has empty content")
+    turns = messages[1:] if messages[0]["role"] == "system" else messages
+    if not any(m["role"] == "assistant" for m in turns):
+        raise ValueError(f"{where}: conversation has no assistant turn")
+    for i, m in enumerate(turns):
+        expected = "user" if i % 2 == 0 else "assistant"
+        if m["role"] != expected:
+            raise ValueError(f"{where}: roles out of order: turn {i + 1} is {m['role']}, expected {expected}")
+    if turns[-1]["role"] != "assistant":
+        raise ValueError(f"{where}: the last turn must be the assistant's")
+
+
+def render(tok, messages) -> tuple[list[int], list[int]]:
+    """Token ids and the assistant mask (1 on assistant content and its <|im_end|>)."""
+    out = tok.apply_chat_template(messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    return list(out["input_ids"]), [int(m) for m in out["assistant_masks"]]
+
+
+class Refused(pickle.UnpicklingError):
+    """The pickle asks for more than plain data."""
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Unpickles plain data only: every global lookup is refused."""
+
+    def find_class(self, module, name):
+        raise Refused(f"refers to {module}.{name}; only plain lists, dicts, strings and numbers are allowed")
+
+    def persistent_load(self, pid):
+        raise Refused("uses persistent ids; only plain data is allowed")
+
+
+def save_sft(path, samples: list[dict], header: dict) -> None:
+    payload = {"format": FORMAT, "version": VERSION, **header, "samples": samples}
+    write_bytes(path, pickle.dumps(payload, protocol=4))
+
+
+def load_sft(path, tokenizer=None) -> dict:
+    """Read an SFT pickle safely; refuse other formats and, given a tokenizer, other tokenizers."""
+    from tinyllm.tokenizer import fingerprint
+
+    path = Path(path)
+    if not path.is_file():
+        raise TinyLLMError(f"{path}: SFT data file not found")
+    try:
+        data = SafeUnpickler(io.BytesIO(path.read_bytes())).load()
+    except Refused as err:
+        raise TinyLLMError(f"{path}: refused, not a plain-data pickle ({err})") from None
+    except Exception as err:  # truncated or not a pickle at all
+        raise TinyLLMError(f"{path}: not a readable SFT pickle ({type(err).__name__}: {err})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TinyLLMError(f"{path}: not a {FORMAT} file (make it with data_prep.sft)")
+    if data.get("version") != VERSION:
+        raise TinyLLMError(f"{path}: format version {data.get('version')}, expected {VERSION}")
+    if tokenizer is not None and data.get("tokenizer_fingerprint") != fingerprint(tokenizer):
+        raise TinyLLMError(f"{path}: made with tokenizer {data.get('tokenizer_fingerprint')}, not the one in use "
+                           f"({fingerprint(tokenizer)}); run data_prep.sft again with this tokenizer")
+    return data
