@@ -101,8 +101,11 @@ def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None,
             samples.append({"input_ids": ids, "assistant_mask": mask})
     if not samples:
         if stats["conversations"]:
-            raise TinyLLMError(f"{', '.join(files)}: no sample left: {stats['dropped_too_long']} longer than "
-                               f"max_len {max_len} were dropped (raise --max-len or use --policy truncate)")
+            if policy == "drop":
+                raise TinyLLMError(f"{', '.join(files)}: no sample left: {stats['dropped_too_long']} longer than "
+                                   f"max_len {max_len} were dropped (raise --max-len or use --policy truncate)")
+            raise TinyLLMError(f"{', '.join(files)}: no sample left: {stats['dropped_no_target_left']} had no "
+                               f"assistant token within max_len {max_len} after truncation (raise --max-len)")
         raise TinyLLMError(f"{', '.join(files)}: no conversations found")
     lengths = sorted(len(s["input_ids"]) for s in samples)
     header = {

@@ -12,7 +12,6 @@ checkpoint in OUT_DIR/final and prints validation perplexity beside the unigram 
 import argparse
 import dataclasses
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -115,17 +114,6 @@ def main(argv=None):
 
     model = build_model(cfg.size, len(tok), cfg.seq_len, seed=cfg.seed, bos_id=tok.bos_token_id,
                         eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * world
-    n_params = count_params(cfg.size, len(tok))
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    is_main = int(os.environ.get("RANK", "0")) == 0
-    if is_main:
-        epochs = tokens_per_step * cfg.max_steps / len(train_stream)
-        print(f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {dtype} | "
-              f"data: {len(train_stream):,} train tokens ({train_ds.n_windows:,} windows), {len(val_ds)} val windows | "
-              f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
-
     training_args = TrainingArguments(
         output_dir=str(out_dir),
         max_steps=cfg.max_steps,
@@ -161,11 +149,23 @@ def main(argv=None):
         disable_tqdm=True,
         remove_unused_columns=False,
         save_only_model=False,
+        ddp_find_unused_parameters=False,  # every parameter is used; the search costs a graph pass a step
     )
+    # World size and rank come from the Trainer's arguments, which read the launcher's environment.
+    tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * training_args.world_size
+    n_params = count_params(cfg.size, len(tok))
+    peak, peak_source = device_peak_flops(cfg.peak_tflops)
+    is_main = training_args.process_index == 0
+    if is_main:
+        epochs = tokens_per_step * cfg.max_steps / len(train_stream)
+        print(f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {dtype} | "
+              f"data: {len(train_stream):,} train tokens ({train_ds.n_windows:,} windows), {len(val_ds)} val windows | "
+              f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
+
     # Rank 0 checks and prepares out_dir (it may clear it); the others wait, then only look.
     run = dataclasses.asdict(cfg) | {"stage": "pretrain", "argv": sys.argv[1:]}
     with training_args.main_process_first(desc="prepare out_dir"):
-        if training_args.process_index == 0:
+        if is_main:
             resume_from = prepare_out_dir(out_dir, run, cfg.resume, cfg.overwrite, MUST_MATCH)
         else:
             resume_from = latest_checkpoint(out_dir) if cfg.resume else None

@@ -15,8 +15,8 @@ UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<pad>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CHAT_TOKENS = [IM_START, IM_END]
 
-# ChatML, opened by <s> as every pretraining document is. `{% generation %}` marks what the assistant says (content plus its <|im_end|>), so
-# `apply_chat_template(..., return_assistant_tokens_mask=True)` gives the SFT loss mask.
+# ChatML, opened by <s> as every pretraining document is. `{% generation %}` marks what the
+# assistant says (content plus its <|im_end|>), so `apply_chat_template(..., return_assistant_tokens_mask=True)` gives the SFT loss mask.
 # The newline after a turn is written as {{ '\n' }}: a literal newline after a block tag is
 # dropped under trim_blocks.
 CHAT_TEMPLATE = (
