@@ -8,6 +8,8 @@ What is added here, and why:
   dict without throughput), and a progress bar.
 - `prepare_out_dir`: refuse to write over a different run unless told to.
 - `plot_loss_curve`: the PNG a user looks at first.
+- `training_arguments` / `train`: one mapping from recipe keys to the Trainer's arguments and
+  one start-resume-stop sequence, so every stage behaves the same.
 """
 
 import json
@@ -128,13 +130,98 @@ class AtomicTrainer(Trainer):
         self.accelerator.wait_for_everyone()
 
 
-class StepLog(TrainerCallback):
-    """Progress bar plus one line per log: step, loss, lr, grad norm, tokens/s, MFU, eval loss."""
+def training_arguments(cfg, dtype: str, **stage_args):
+    """The Trainer's arguments for a `tinyllm.recipe.TrainRecipe`; `stage_args` add or override."""
+    from transformers import TrainingArguments
 
-    def __init__(self, tokens_per_step: int, flops_per_token: float, peak_flops: float | None):
+    on_gpu = torch.cuda.is_available()
+    args = dict(
+        output_dir=str(cfg.out_dir),
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="cosine_with_min_lr",
+        lr_scheduler_kwargs={"min_lr_rate": cfg.min_lr_ratio},
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        adam_beta1=cfg.beta1,
+        adam_beta2=cfg.beta2,
+        max_grad_norm=cfg.grad_clip,
+        optim="adamw_torch_fused" if on_gpu else "adamw_torch",
+        bf16=dtype == "bf16",
+        fp16=dtype == "fp16",
+        torch_compile=cfg.compile,
+        use_cpu=not on_gpu,  # without it, CPU ranks under torchrun silently train alone
+        eval_strategy="steps" if cfg.eval_every else "no",
+        eval_steps=cfg.eval_every or None,
+        save_strategy="steps",
+        save_steps=cfg.save_every or cfg.max_steps,
+        save_total_limit=cfg.save_total_limit or None,
+        logging_steps=cfg.log_every,
+        logging_nan_inf_filter=False,  # a NaN loss must show, not be smoothed over
+        report_to=["tensorboard"],
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        dataloader_num_workers=cfg.num_workers,
+        dataloader_pin_memory=on_gpu,
+        prediction_loss_only=True,
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        save_only_model=False,
+        ddp_find_unused_parameters=False,  # every parameter is used; the search costs a graph pass a step
+    )
+    args.update(stage_args)
+    return TrainingArguments(**args)
+
+
+def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
+    """Run (or resume) training; False when it stopped early at `stop_at_step`."""
+    is_main = trainer.is_world_process_zero()
+    if cfg.stop_at_step:
+        trainer.add_callback(StopAtStep(cfg.stop_at_step))
+    if resume_from and is_main:
+        print(f"resuming from {resume_from}")
+    elif cfg.resume and is_main:
+        print(f"resume=true but {cfg.out_dir} has no complete checkpoint yet: starting from step 0")
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if trainer.state.global_step < trainer.state.max_steps:
+        if is_main:
+            print(f"stopped at step {trainer.state.global_step} of {trainer.state.max_steps}; continue with "
+                  f"resume=true (or RESUME=1 with the launcher)")
+        return False
+    return True
+
+
+def final_eval_loss(trainer: Trainer) -> float:
+    """Validation loss at the last step, reusing the scheduled evaluation when it ran there."""
+    evals = [h for h in trainer.state.log_history if "eval_loss" in h]
+    if evals and evals[-1]["step"] == trainer.state.global_step:
+        return evals[-1]["eval_loss"]
+    return trainer.evaluate()["eval_loss"]
+
+
+def prepare_run(training_args, out_dir, run: dict, cfg, must_match) -> Path | None:
+    """Rank 0 checks and prepares out_dir (it may clear it); the others wait, then only look."""
+    with training_args.main_process_first(desc="prepare out_dir"):
+        if training_args.process_index == 0:
+            return prepare_out_dir(out_dir, run, cfg.resume, cfg.overwrite, must_match)
+        return latest_checkpoint(out_dir) if cfg.resume else None
+
+
+class StepLog(TrainerCallback):
+    """Progress bar plus one line per log: step, loss, lr, grad norm, tokens/s, MFU, eval loss.
+
+    `tokens_per_step=None` reads the Trainer's non-padding token count instead (for batches
+    whose size varies, as in SFT; needs include_num_input_tokens_seen="non_padding").
+    """
+
+    def __init__(self, tokens_per_step: int | None, flops_per_token: float, peak_flops: float | None):
         self.tokens_per_step, self.flops_per_token, self.peak = tokens_per_step, flops_per_token, peak_flops
         self.bar = None
         self.step_seconds, self.steps_timed = 0.0, 0
+        self.tokens_at_last_log = None
         self.last = None
 
     def _resume_clock(self):
@@ -143,6 +230,7 @@ class StepLog(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", unit="step", dynamic_ncols=True, disable=None)
+        self.tokens_at_last_log = state.num_input_tokens_seen
         self._resume_clock()
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -160,10 +248,14 @@ class StepLog(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         self._resume_clock()
 
-    def throughput(self) -> tuple[float, float | None]:
+    def throughput(self, state) -> tuple[float, float | None]:
         if not self.steps_timed:
             return 0.0, None
-        tok_s = self.tokens_per_step * self.steps_timed / self.step_seconds
+        if self.tokens_per_step:
+            tokens = self.tokens_per_step * self.steps_timed
+        else:
+            tokens = state.num_input_tokens_seen - self.tokens_at_last_log
+        tok_s = tokens / self.step_seconds
         mfu = tok_s * self.flops_per_token / self.peak if self.peak else None
         return tok_s, mfu
 
@@ -171,8 +263,9 @@ class StepLog(TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         if "loss" in logs:
-            tok_s, mfu = self.throughput()
+            tok_s, mfu = self.throughput(state)
             self.step_seconds, self.steps_timed = 0.0, 0
+            self.tokens_at_last_log = state.num_input_tokens_seen
             mfu_text = f"{100 * mfu:.1f}%" if mfu is not None else "n/a"
             line = (f"step {state.global_step}/{state.max_steps} | loss {logs['loss']:.4f} | lr {logs.get('learning_rate', 0):.2e}"
                     f" | grad norm {logs.get('grad_norm', float('nan')):.3f} | {tok_s:,.0f} tok/s | MFU {mfu_text}")

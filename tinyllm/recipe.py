@@ -109,3 +109,63 @@ def load_recipe(path, overrides: list[str] | None, schema):
 
 def recipe_dict(config) -> dict:
     return dataclasses.asdict(config)
+
+
+@dataclasses.dataclass(kw_only=True)
+class TrainRecipe:
+    """The optimisation, logging and checkpoint keys every training stage shares.
+
+    Stages subclass it with their own data and model keys; `tinyllm.engine.training_arguments`
+    turns it into the Trainer's arguments, so every stage means the same by the same key.
+    """
+
+    out_dir: str                       # checkpoints, logs, final model
+    batch_size: int = 32               # micro-batch per device
+    grad_accum: int = 1                # micro-batches per optimizer step
+    max_steps: int = 1000
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1          # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    dtype: str = "auto"                # auto (bf16 on GPU, fp32 on CPU), fp32, bf16, fp16
+    compile: bool = False              # torch.compile the model
+    eval_every: int = 200              # validation loss every N steps (0: only at the end)
+    save_every: int = 500              # checkpoint every N steps (0: only at the end)
+    save_total_limit: int = 2          # keep the newest N checkpoints
+    log_every: int = 10
+    seed: int = 1337                   # model init and data order
+    num_workers: int = 0               # DataLoader worker processes
+    stop_at_step: int | None = None    # save and stop at this step, keeping max_steps' schedule (time-boxed runs)
+    resume: bool = False               # continue from the newest complete checkpoint in out_dir
+    overwrite: bool = False            # replace what out_dir holds
+    peak_tflops: float | None = None   # device peak for MFU (auto on known GPUs)
+
+    POSITIVE = ("batch_size", "grad_accum", "max_steps", "log_every")
+    NON_NEGATIVE = ("eval_every", "save_every", "warmup_steps", "num_workers", "save_total_limit")
+
+    def check(self) -> None:
+        """Refuse values no run can use, naming the key."""
+        for key in self.POSITIVE:
+            if getattr(self, key) < 1:
+                raise TinyLLMError(f"recipe key '{key}' must be >= 1, got {getattr(self, key)}")
+        for key in self.NON_NEGATIVE:
+            if getattr(self, key) < 0:
+                raise TinyLLMError(f"recipe key '{key}' must be >= 0, got {getattr(self, key)}")
+        if self.lr <= 0:
+            raise TinyLLMError(f"recipe key 'lr' must be > 0, got {self.lr}")
+
+
+def recipe_parser(schema, description: str, example: str):
+    """The argparse front every stage shares: RECIPE.yaml [key=value ...], keys listed in --help."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=description,
+        epilog="Keys (set in the YAML or as key=value): " + ", ".join(f.name for f in dataclasses.fields(schema)),
+    )
+    parser.add_argument("recipe", help=f"YAML recipe, e.g. {example}")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")
+    return parser
