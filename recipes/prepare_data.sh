@@ -2,7 +2,7 @@
 # The default data of every ptm_<size> recipe, from the embedded synthetic corpus:
 #   bash recipes/prepare_data.sh
 # writes runs/corpus (stories, dialogues, preference pairs), runs/tokenizer (SentencePiece BPE)
-# and runs/data (uint16 shards + meta.json). Environment: STORIES (train stories, default
+# runs/data (uint16 shards + meta.json) and runs/sft_data (SFT pickles). Environment: STORIES (train stories, default
 # 100000, about 20M tokens), VOCAB (4096), SEED (0), LANG_CODE (en or zh), OUT (runs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,3 +18,8 @@ python -m data_prep.train_tokenizer --source "$OUT/corpus/stories_train.jsonl" -
     --vocab-size "$VOCAB" --max-documents 50000 --overwrite
 python -m data_prep.pretokenize --tokenizer "$OUT/tokenizer" --train "$OUT/corpus/stories_train.jsonl" \
     --val "$OUT/corpus/stories_val.jsonl" --out "$OUT/data" --overwrite
+# SFT data (dialogues about the stories) for every sft_<size> recipe.
+python -m data_prep.sft --tokenizer "$OUT/tokenizer" --source "$OUT/corpus/dialogues_train.jsonl" \
+    --out "$OUT/sft_data/train.pkl" --max-len 512
+python -m data_prep.sft --tokenizer "$OUT/tokenizer" --source "$OUT/corpus/dialogues_val.jsonl" \
+    --out "$OUT/sft_data/val.pkl" --max-len 512

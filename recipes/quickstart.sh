@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole lifecycle on the embedded synthetic corpus, on CPU, in minutes:
 #   bash recipes/quickstart.sh
-# 1. generate the corpus  2. train a tokenizer  3. pretokenize into shards
-# 4. pretrain the tiny model  5. sample continuations.
+# 1. generate the corpus  2. train a tokenizer  3. pretokenize stories into shards and
+# dialogues into SFT data  4. pretrain the tiny model  5. sample continuations
+# 6. fine-tune it on dialogues (SFT)  7. held-out answers before and after SFT.
 # Everything is written under runs/quickstart (OUT=... to change it); a rerun starts afresh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,27 +12,48 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false DS_AC
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 
-step "1/5 synthetic corpus"
+step "1/7 synthetic corpus"
 python -m data_prep.synthetic --out "$OUT/corpus" --seed 0 --train-stories 12000 --val-stories 400 --test-stories 400
-step "2/5 tokenizer"
+step "2/7 tokenizer"
 python -m data_prep.train_tokenizer --source "$OUT/corpus/stories_train.jsonl" --out "$OUT/tokenizer" \
     --vocab-size 2048 --overwrite
-step "3/5 pretokenize"
+step "3/7 pretokenize stories, render dialogues"
 python -m data_prep.pretokenize --tokenizer "$OUT/tokenizer" --train "$OUT/corpus/stories_train.jsonl" \
     --val "$OUT/corpus/stories_val.jsonl" --out "$OUT/data" --overwrite
-step "4/5 pretrain (tiny model, CPU)"
+for split in train val; do
+    python -m data_prep.sft --tokenizer "$OUT/tokenizer" --source "$OUT/corpus/dialogues_$split.jsonl" \
+        --out "$OUT/sft_data/$split.pkl" --max-len 512
+done
+step "4/7 pretrain (tiny model, CPU)"
 python -m stages.pretrain recipes/ptm_tiny.yaml data_dir="$OUT/data" out_dir="$OUT/pretrain" overwrite=true
-step "5/5 samples"
+step "5/7 samples"
 python -m scripts.sample "$OUT/pretrain/final" --prompt "Once upon a time" --prompt "One day, a little" \
     --max-new-tokens 80 --temperature 0.7
 
-python - "$OUT/pretrain/report.json" <<'PY'
+step "6/7 SFT on dialogues"
+python -m stages.sft recipes/sft_tiny.yaml model="$OUT/pretrain/final" train_data="$OUT/sft_data/train.pkl" \
+    val_data="$OUT/sft_data/val.pkl" out_dir="$OUT/sft" overwrite=true
+python -m scripts.chat "$OUT/sft/final" --temperature 0 --max-new-tokens 24 --prompt "What is 4 plus 3?"
+
+step "7/7 held-out answers, before and after SFT"
+for stage in pretrain sft; do
+    python -m eval.dialogue "$OUT/$stage/final" --data "$OUT/corpus/dialogues_test.jsonl" --label "$stage" \
+        --out "$OUT/eval/dialogue_$stage.json"
+done
+
+python - "$OUT" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))
+out = sys.argv[1]
+r = json.load(open(f"{out}/pretrain/report.json"))
+s = json.load(open(f"{out}/sft/report.json"))
+before, after = (json.load(open(f"{out}/eval/dialogue_{k}.json"))["scores"]["all"] for k in ("pretrain", "sft"))
 print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps']} steps, {r['tokens_seen']:,} tokens, "
       f"{r['train_seconds']:.0f}s of training\n"
       f"        validation perplexity {r['val_ppl']:.2f} vs unigram baseline {r['unigram_val_ppl']:.2f} "
-      f"({r['unigram_val_ppl'] / r['val_ppl']:.0f}x lower)")
+      f"({r['unigram_val_ppl'] / r['val_ppl']:.0f}x lower)\n"
+      f"        SFT: {s['steps']} steps, {s['train_seconds']:.0f}s; on {before['n']} held-out dialogues the answer is found "
+      f"in {100 * before['answer_found']:.1f}% of replies before SFT and {100 * after['answer_found']:.1f}% after "
+      f"(exact reply {100 * before['exact_match']:.1f}% -> {100 * after['exact_match']:.1f}%)")
 PY
 echo
 echo "quickstart done in $(( $(date +%s) - start ))s. Written under $OUT:"
@@ -39,3 +61,6 @@ echo "  corpus/      stories, dialogues and preference pairs (train / val / test
 echo "  tokenizer/   SentencePiece BPE as a transformers tokenizer (with the chat template)"
 echo "  data/        uint16 token shards + meta.json"
 echo "  pretrain/    checkpoints, report.json, loss_curve.png, TensorBoard logs (runs/), final/ (HF model)"
+echo "  sft_data/    dialogues as token ids + assistant-only loss masks"
+echo "  sft/         the same for SFT; chat with: python -m scripts.chat $OUT/sft/final"
+echo "  eval/        held-out answer scores and every reply, per stage"

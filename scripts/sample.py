@@ -8,26 +8,8 @@ The prompt starts with <s>, as every pretraining document does.
 
 import argparse
 
-from tinyllm.errors import TinyLLMError, run_cli
-
-
-def load_model(checkpoint):
-    """Model and tokenizer from a checkpoint directory (plain HF, no remote code)."""
-    from pathlib import Path
-
-    from transformers import AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
-
-    from tinyllm.tokenizer import load_tokenizer
-
-    path = Path(checkpoint)
-    if not (path / "config.json").is_file():
-        raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
-    tok = load_tokenizer(path)
-    hf_logging.disable_progress_bar()  # a weight-loading bar for a model this small is noise
-    model = AutoModelForCausalLM.from_pretrained(str(path))
-    model.eval()
-    return model, tok
+from tinyllm.errors import run_cli
+from tinyllm.model import load_checkpoint as load_model  # noqa: F401 (re-exported for callers)
 
 
 def sample(model, tok, prompts, max_new_tokens=100, temperature=0.8, top_k=50, top_p=0.95, seed=0):

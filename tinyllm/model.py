@@ -8,6 +8,7 @@ width is computed as llama2.c does; input and output embeddings are tied.
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
 
@@ -73,6 +74,52 @@ def build_model(size: str, vocab_size: int, max_seq_len: int, seed: int = 0, **s
     return LlamaForCausalLM(config)
 
 
+def load_checkpoint(checkpoint, train: bool = False):
+    """(model, tokenizer) from a checkpoint directory: plain HF, safetensors, no remote code."""
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    from tinyllm.tokenizer import load_tokenizer
+
+    path = Path(checkpoint)
+    hf_logging.disable_progress_bar()  # a weight-loading bar for a model this small is noise
+    if (path / "adapter_config.json").is_file():
+        return _load_adapter(path, train)
+    if not (path / "config.json").is_file():
+        raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
+    tok = load_tokenizer(path)
+    model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True)
+    model.train(train)
+    return model, tok
+
+
+def _load_adapter(path, train: bool):
+    """A LoRA adapter directory (stages.sft with merge=false): its base model plus the adapter."""
+    import json
+
+    from peft import PeftModel
+
+    from tinyllm.tokenizer import load_tokenizer
+
+    base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if not base or not (Path(base) / "config.json").is_file():
+        raise TinyLLMError(f"{path}: LoRA adapter whose base model {base!r} is not found (paths are relative to "
+                           f"where training ran)")
+    model, _ = load_checkpoint(base)
+    tok = load_tokenizer(path)
+    model = PeftModel.from_pretrained(model, str(path), is_trainable=train)
+    model.train(train)
+    return model, tok
+
+
+def training_flops_per_token(n_params: int, n_layers: int, dim: int, seq_len: int, n_trainable: int | None = None) -> int:
+    """Model FLOPs per trained token: forward 2N, backward 2N for activations plus 2N for the
+    weight gradients of what is trained (6N in full training, 4N + 6·LoRA with adapters),
+    plus attention 12·layers·dim·seq_len."""
+    trainable = n_params if n_trainable is None else n_trainable
+    return 4 * n_params + 2 * trainable + 12 * n_layers * dim * seq_len
+
+
 def count_params(size: str, vocab_size: int) -> int:
     """Parameters of the model, the tied embedding counted once (computed, not built)."""
     s = get_size(size)
@@ -86,7 +133,7 @@ def count_params(size: str, vocab_size: int) -> int:
 def flops_per_token(size: str, vocab_size: int, seq_len: int) -> int:
     """Training FLOPs per token: 6*N (tied embedding once) + 12*layers*dim*seq_len (attention)."""
     s = get_size(size)
-    return 6 * count_params(size, vocab_size) + 12 * s.n_layers * s.dim * seq_len
+    return training_flops_per_token(count_params(size, vocab_size), s.n_layers, s.dim, seq_len)
 
 
 def main(argv=None):

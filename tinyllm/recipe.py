@@ -46,6 +46,10 @@ def _check_type(source: str, key: str, value, annotation):
     if not ok:
         names = " or ".join(t.__name__ for t in allowed)
         raise TinyLLMError(f"{source}: key '{key}' must be {names}, got {type(value).__name__} {value!r}")
+    item_types = [a for a in typing.get_args(annotation) if typing.get_origin(a) is list] or [annotation]
+    item_type = (typing.get_args(item_types[0]) or [None])[0] if isinstance(value, list) else None
+    if item_type is not None and not all(isinstance(v, item_type) for v in value):
+        raise TinyLLMError(f"{source}: key '{key}' must be a list of {item_type.__name__}, got {value!r}")
     return value
 
 

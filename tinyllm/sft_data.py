@@ -85,3 +85,79 @@ def load_sft(path, tokenizer=None) -> dict:
         raise TinyLLMError(f"{path}: made with tokenizer {data.get('tokenizer_fingerprint')}, not the one in use "
                            f"({fingerprint(tokenizer)}); run data_prep.sft again with this tokenizer")
     return data
+
+
+# --- Training views of the samples -----------------------------------------------------------
+
+IGNORE = -100  # the label the loss skips
+
+
+def labels_for(sample: dict) -> list[int]:
+    """The token where the assistant mask is set, IGNORE elsewhere (the model shifts them)."""
+    return [t if m else IGNORE for t, m in zip(sample["input_ids"], sample["assistant_mask"])]
+
+
+class SFTDataset:
+    """One conversation per item, as lists: input_ids and labels (padded later by the collator)."""
+
+    def __init__(self, samples: list[dict]):
+        self.samples = samples
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, i):
+        s = self.samples[i]
+        return {"input_ids": s["input_ids"], "attention_mask": [1] * len(s["input_ids"]), "labels": labels_for(s)}
+
+
+def pack(samples: list[dict], max_len: int, pad_id: int) -> list[dict]:
+    """Best-fit-decreasing packing of whole conversations into rows of exactly max_len tokens.
+
+    Each row carries position_ids that restart at 0 for every conversation; given position_ids
+    and no attention_mask, transformers builds a block-diagonal causal mask from them, so a
+    conversation never attends to the one packed before it. Every conversation starts with
+    <s> (label IGNORE), so no loss crosses a boundary either. The tail is filled with pad
+    tokens (IGNORE labels). Written by hand: the library collators pack one batch into one
+    unpadded row, which gives a different shape every step.
+    """
+    import bisect
+
+    order = sorted(range(len(samples)), key=lambda i: -len(samples[i]["input_ids"]))
+    rows: list[list[int]] = []
+    free: list[tuple[int, int]] = []  # (space left, row index), sorted
+    for i in order:
+        n = len(samples[i]["input_ids"])
+        if n > max_len:
+            raise TinyLLMError(f"a conversation of {n} tokens does not fit pack length {max_len}; "
+                               f"raise max_len or rebuild the data with a smaller --max-len")
+        at = bisect.bisect_left(free, (n, -1))
+        if at < len(free):
+            space, row = free.pop(at)
+            rows[row].append(i)
+            bisect.insort(free, (space - n, row))
+        else:
+            rows.append([i])
+            bisect.insort(free, (max_len - n, len(rows) - 1))
+    packed = []
+    for members in rows:
+        ids, labels, positions = [], [], []
+        for i in members:
+            ids += samples[i]["input_ids"]
+            labels += labels_for(samples[i])
+            positions += range(len(samples[i]["input_ids"]))
+        fill = max_len - len(ids)
+        packed.append({"input_ids": ids + [pad_id] * fill, "labels": labels + [IGNORE] * fill,
+                       "position_ids": positions + list(range(fill))})
+    return packed
+
+
+class PackedDataset(SFTDataset):
+    def __getitem__(self, i):
+        return self.samples[i]
+
+
+def collate_packed(rows: list[dict]) -> dict:
+    import torch
+
+    return {key: torch.tensor([r[key] for r in rows]) for key in ("input_ids", "labels", "position_ids")}

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Fine-tune the 134m model on dialogues: bash recipes/sft_134m.sh [key=value ...]
+# Cluster and resume settings come from the environment; see recipes/launch.sh.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/launch.sh" sft sft_134m.yaml "$@"

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Fine-tune the 9m model on dialogues: bash recipes/sft_9m.sh [key=value ...]
+# Cluster and resume settings come from the environment; see recipes/launch.sh.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/launch.sh" sft sft_9m.yaml "$@"

@@ -1,0 +1,179 @@
+"""Supervised fine-tuning on dialogues: the loss falls only on what the assistant says.
+
+    python -m stages.sft recipes/sft_24m.yaml [key=value ...]
+    bash recipes/sft_24m.sh                       # the same through the launcher
+    python -m stages.sft recipes/sft_tiny.yaml lora=true lora_r=16   # LoRA instead of full fine-tuning
+
+Reads the SFT pickles made by `data_prep.sft` (refused unless made with the model's own
+tokenizer), loads the pretrained checkpoint, and trains with the shared engine (resume,
+step log, atomic checkpoints, validation loss). Batching: `padded` (random batches padded to
+their longest), `length_grouped` (batches of similar length, less padding) or `packed` (whole
+conversations packed into rows of `pack_len` with a block-diagonal attention mask). With
+`lora=true` only low-rank adapters are trained (peft); `merge=true` then folds them into the
+weights so OUT_DIR/final is a plain HF checkpoint, with the adapter kept in OUT_DIR/adapter.
+"""
+
+import dataclasses
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
+
+BATCHING = ("padded", "length_grouped", "packed")
+LLAMA_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass(kw_only=True)
+class SFTRecipe(TrainRecipe):
+    model: str                         # pretrained checkpoint directory (stages.pretrain's final/)
+    train_data: str                    # SFT pickle from data_prep.sft
+    val_data: str | None = None        # held-out SFT pickle for validation loss (none: no validation)
+    epochs: float | None = None        # passes over train_data; when set, replaces max_steps
+    batching: str = "padded"           # padded, length_grouped or packed
+    pack_len: int = 512                # row length in tokens when batching=packed
+    lora: bool = False                 # train LoRA adapters instead of every weight
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_targets: list[str] = field(default_factory=lambda: list(LLAMA_LINEARS))
+    merge: bool = True                 # with lora: fold the adapters into final/ (a plain HF checkpoint)
+
+    POSITIVE = TrainRecipe.POSITIVE + ("pack_len", "lora_r", "lora_alpha")
+
+    def check(self) -> None:
+        super().check()
+        if self.batching not in BATCHING:
+            raise TinyLLMError(f"recipe key 'batching' must be one of {', '.join(BATCHING)}, not '{self.batching}'")
+        if self.epochs is not None and self.epochs <= 0:
+            raise TinyLLMError(f"recipe key 'epochs' must be > 0, got {self.epochs}")
+        if not 0 <= self.lora_dropout < 1:
+            raise TinyLLMError(f"recipe key 'lora_dropout' must be in [0, 1), got {self.lora_dropout}")
+        unknown = sorted(set(self.lora_targets) - set(LLAMA_LINEARS))
+        if self.lora and (unknown or not self.lora_targets):
+            raise TinyLLMError(f"recipe key 'lora_targets': {', '.join(unknown) or 'empty'} (the Llama linears are "
+                               f"{', '.join(LLAMA_LINEARS)})")
+
+
+# A resumed run must see the same model, data, batching and adapters as the run it continues.
+MUST_MATCH = ("model", "train_data", "batching", "pack_len", "batch_size", "grad_accum", "seed", "lora", "lora_r",
+              "lora_alpha", "lora_targets")
+
+
+def build_datasets(cfg: SFTRecipe, tok, train_samples, val_samples):
+    """(train dataset, val dataset or None, collator) for the recipe's batching."""
+    from transformers import DataCollatorForSeq2Seq
+
+    from tinyllm.sft_data import PackedDataset, SFTDataset, collate_packed, pack
+
+    if cfg.batching == "packed":
+        train_ds = PackedDataset(pack(train_samples, cfg.pack_len, tok.pad_token_id))
+        val_ds = PackedDataset(pack(val_samples, cfg.pack_len, tok.pad_token_id)) if val_samples else None
+        return train_ds, val_ds, collate_packed
+    tok.padding_side = "right"  # Llama's positions count from the left: pad on the right in training
+    collator = DataCollatorForSeq2Seq(tok, padding=True, pad_to_multiple_of=8)
+    return SFTDataset(train_samples), SFTDataset(val_samples) if val_samples else None, collator
+
+
+def main(argv=None):
+    args = recipe_parser(SFTRecipe, "Fine-tune a pretrained checkpoint on dialogues (SFT).",
+                         "recipes/sft_24m.yaml").parse_args(argv)
+    cfg = load_recipe(args.recipe, args.overrides, SFTRecipe)
+    cfg.check()
+
+    # Heavy imports only once the recipe is known to be good.
+    from tinyllm.atomic import atomic_dir, write_json
+    from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
+                                prepare_run, resolve_dtype, train, training_arguments, use_step_log)
+    from tinyllm.model import load_checkpoint, training_flops_per_token
+    from tinyllm.sft_data import load_sft
+
+    dtype = resolve_dtype(cfg.dtype)
+    model, tok = load_checkpoint(cfg.model, train=True)
+    if tok.chat_template is None:
+        raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
+    train_data = load_sft(cfg.train_data, tok)
+    val_data = load_sft(cfg.val_data, tok) if cfg.val_data else None
+    train_ds, val_ds, collator = build_datasets(cfg, tok, train_data["samples"], val_data and val_data["samples"])
+    longest = max(len(s["input_ids"]) for s in train_data["samples"])
+    # RoPE has no hard limit; the config's bound only has to cover what the model now sees.
+    model.config.max_position_embeddings = max(model.config.max_position_embeddings, longest, cfg.pack_len)
+
+    n_params = model.num_parameters()
+    if cfg.lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                                                 target_modules=cfg.lora_targets, task_type="CAUSAL_LM"))
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    out_dir = Path(cfg.out_dir)
+    world = training_arguments(cfg, dtype).world_size
+    if cfg.epochs:
+        cfg.max_steps = max(1, math.ceil(cfg.epochs * len(train_ds) / (cfg.batch_size * cfg.grad_accum * world)))
+    training_args = training_arguments(
+        cfg, dtype, include_num_input_tokens_seen="non_padding",
+        train_sampling_strategy="group_by_length" if cfg.batching == "length_grouped" else "random",
+        eval_strategy="steps" if cfg.eval_every and val_ds else "no",
+    )
+    is_main = training_args.process_index == 0
+    config = model.config
+    mean_len = train_data["tokens"] / len(train_data["samples"])
+    attention_len = cfg.pack_len if cfg.batching == "packed" else mean_len
+    flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, attention_len,
+                                     n_trainable if cfg.lora else None)
+    peak, peak_source = device_peak_flops(cfg.peak_tflops)
+    if is_main:
+        samples_per_step = cfg.batch_size * cfg.grad_accum * world
+        epochs = samples_per_step * cfg.max_steps / len(train_ds)
+        rows = f"{len(train_ds):,} packed rows of {cfg.pack_len}" if cfg.batching == "packed" else f"{cfg.batching} batches"
+        print(f"model {cfg.model}: {n_params / 1e6:.2f}M parameters, {n_trainable / 1e6:.3f}M trained"
+              f"{f' (LoRA r={cfg.lora_r} on {len(cfg.lora_targets)} linears)' if cfg.lora else ''}, {dtype} | "
+              f"data: {len(train_data['samples']):,} conversations, {train_data['target_tokens']:,} target tokens of "
+              f"{train_data['tokens']:,}, {rows} | {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
+
+    run = dataclasses.asdict(cfg) | {"stage": "sft", "argv": sys.argv[1:]}
+    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
+    trainer = AtomicTrainer(model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds,
+                            data_collator=collator, processing_class=tok)
+    use_step_log(trainer, StepLog(None, flops, peak))
+
+    start = time.time()
+    if not train(trainer, cfg, resume_from):
+        return 0
+    train_seconds = time.time() - start
+    val_loss = final_eval_loss(trainer) if val_ds else None
+
+    if trainer.is_world_process_zero():
+        report = {
+            "model": cfg.model, "parameters": n_params, "trained_parameters": n_trainable, "lora": cfg.lora,
+            "batching": cfg.batching, "steps": trainer.state.global_step,
+            "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": round(train_seconds, 1),
+            "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": dtype,
+        }
+        model = trainer.model
+        if cfg.lora:
+            with atomic_dir(out_dir / "adapter", overwrite=True) as tmp:
+                model.save_pretrained(str(tmp))
+                tok.save_pretrained(str(tmp))
+            if cfg.merge:
+                model = model.merge_and_unload()
+        with atomic_dir(out_dir / "final", overwrite=True) as tmp:
+            # The model and tokenizer only: the Trainer's save_model adds a pickled training_args.bin.
+            model.save_pretrained(str(tmp))
+            tok.save_pretrained(str(tmp))
+            write_json(tmp / "training_report.json", report)
+        write_json(out_dir / "report.json", report)
+        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        if val_loss is not None:
+            print(f"\nvalidation loss on assistant tokens {val_loss:.4f} (perplexity {math.exp(val_loss):.2f})")
+        what = "merged model" if cfg.lora and cfg.merge else "LoRA adapter" if cfg.lora else "final model"
+        print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

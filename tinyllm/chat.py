@@ -1,0 +1,63 @@
+"""Prompting with the one chat template: what chat, evaluation and generation share.
+
+Training renders a whole conversation with `tinyllm.sft_data.render`; a reply is asked for
+by rendering the conversation so far with `add_generation_prompt=True`. Both go through the
+tokenizer's chat template, so the prompt a model sees at chat time is exactly the prefix it
+was trained on (tests/test_sft.py checks it token by token).
+"""
+
+from tinyllm.tokenizer import IM_END
+
+
+def prompt_ids(tok, messages: list[dict]) -> list[int]:
+    """Token ids of the conversation so far plus the opening of the assistant's turn."""
+    out = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True)
+    return list(out["input_ids"])
+
+
+def stop_ids(tok) -> list[int]:
+    """A reply ends at <|im_end|>; </s> also stops a model that was never fine-tuned."""
+    ids = [tok.eos_token_id]
+    im_end = tok.convert_tokens_to_ids(IM_END)
+    if im_end is not None and im_end != tok.unk_token_id:
+        ids.insert(0, im_end)
+    return ids
+
+
+def reply_text(tok, ids) -> str:
+    """The reply without its stop token and anything after it."""
+    ids = list(ids)
+    for stop in stop_ids(tok):
+        if stop in ids:
+            ids = ids[:ids.index(stop)]
+    return tok.decode(ids, skip_special_tokens=True).strip()
+
+
+def generate_replies(model, tok, conversations: list[list[dict]], max_new_tokens: int = 64, batch_size: int = 32,
+                     do_sample: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                     seed: int = 0, progress: bool = False) -> list[str]:
+    """One reply per conversation (each ends with a user turn), batched with left padding."""
+    import torch
+    from tqdm import tqdm
+
+    torch.manual_seed(seed)
+    device = next(model.parameters()).device
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    prompts = [prompt_ids(tok, c) for c in conversations]
+    # Longest first keeps padding low; the replies are put back in the callers' order.
+    order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+    replies = [""] * len(prompts)
+    batches = range(0, len(order), batch_size)
+    for start in tqdm(batches, desc="generate", unit="batch", disable=not progress or None):
+        idx = order[start:start + batch_size]
+        width = max(len(prompts[i]) for i in idx)
+        ids = torch.tensor([[pad] * (width - len(prompts[i])) + prompts[i] for i in idx], device=device)
+        mask = torch.tensor([[0] * (width - len(prompts[i])) + [1] * len(prompts[i]) for i in idx], device=device)
+        sampling = dict(do_sample=True, temperature=temperature, top_k=top_k or None, top_p=top_p) if do_sample else \
+            dict(do_sample=False, temperature=None, top_k=None, top_p=None)
+        with torch.no_grad():
+            out = model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, eos_token_id=stop_ids(tok),
+                                 pad_token_id=pad, **sampling)
+        for row, i in enumerate(idx):
+            replies[i] = reply_text(tok, out[row, width:].tolist())
+    return replies
