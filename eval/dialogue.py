@@ -9,8 +9,11 @@ replies greedily. Two scores:
                 full stop;
   answer found  the record's short `answer` (e.g. "18", "the fair") occurs in the reply as
                 whole words (records without one count the reference reply instead).
-A model that has not learned the chat turns scores ~0 on both; the synthetic answers are
-facts stated in the conversation or small sums, so a model that reads the context scores high.
+  answer chance the same replies scored against the answers of *other* conversations of the
+                same kind (question type): what answering in the right form without reading
+                the conversation scores ("It was the morning." finds 1 in 4 times of day).
+A model that has not learned the chat turns scores ~0 on all three; answer found above answer
+chance is what reading the conversation adds.
 """
 
 import argparse
@@ -55,18 +58,37 @@ def load_conversations(path, limit: int | None = None) -> list[dict]:
     return records
 
 
+def _answer(record) -> str:
+    return record.get("answer") or record["messages"][-1]["content"]
+
+
+def _kind(record) -> str:
+    """The question's kind (the synthetic records name it per answer), else the record type."""
+    kinds = record.get("kinds")
+    return kinds[-1] if kinds else record.get("type", "other")
+
+
+def answer_chance(reply: str, record: dict, same_kind: list[str]) -> float:
+    """How often `reply` contains the answer of another conversation of the same kind."""
+    others = [a for a in same_kind if a != _answer(record)]
+    return sum(contains_answer(reply, a) for a in others) / len(others) if others else 0.0
+
+
 def score(replies: list[str], records: list[dict]) -> dict:
-    """Exact-match and answer-found rates, overall and per record `type`."""
-    groups = defaultdict(lambda: [0, 0, 0])
+    """Exact-match, answer-found and answer-chance rates, overall and per record `type`."""
+    answers_by_kind = defaultdict(list)
+    for record in records:
+        answers_by_kind[_kind(record)].append(_answer(record))
+    groups = defaultdict(lambda: [0, 0, 0, 0.0])
     for reply, record in zip(replies, records):
-        reference = record["messages"][-1]["content"]
-        hit = normalise(reply) == normalise(reference)
-        found = contains_answer(reply, record.get("answer") or reference)
+        hit = normalise(reply) == normalise(record["messages"][-1]["content"])
+        found = contains_answer(reply, _answer(record))
+        chance = answer_chance(reply, record, answers_by_kind[_kind(record)])
         for key in ("all", record.get("type", "other")):
-            groups[key][0] += 1
-            groups[key][1] += hit
-            groups[key][2] += found
-    return {key: {"n": n, "exact_match": em / n, "answer_found": af / n} for key, (n, em, af) in groups.items()}
+            g = groups[key]
+            g[0], g[1], g[2], g[3] = g[0] + 1, g[1] + hit, g[2] + found, g[3] + chance
+    return {key: {"n": n, "exact_match": em / n, "answer_found": af / n, "answer_chance": ch / n}
+            for key, (n, em, af, ch) in groups.items()}
 
 
 def evaluate(model, tok, records: list[dict], max_new_tokens: int = 48, batch_size: int = 32,
@@ -99,7 +121,8 @@ def main(argv=None):
     overall = scores["all"]
     kinds = ", ".join(f"{k} {100 * v['exact_match']:.1f}%" for k, v in sorted(scores.items()) if k != "all")
     print(f"{args.label or args.checkpoint}: held-out exact match {100 * overall['exact_match']:.1f}%, answer found "
-          f"{100 * overall['answer_found']:.1f}% over {overall['n']} conversations (exact match by type: {kinds})")
+          f"{100 * overall['answer_found']:.1f}% (chance {100 * overall['answer_chance']:.1f}%) over {overall['n']} "
+          f"conversations (exact match by type: {kinds})")
     if args.out:
         write_json(args.out, {"checkpoint": str(args.checkpoint), "data": str(args.data), "scores": scores,
                               "replies": [{"id": r.get("id"), "reply": t, "reference": r["messages"][-1]["content"]}

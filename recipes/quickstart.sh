@@ -52,7 +52,8 @@ print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps'
       f"        validation perplexity {r['val_ppl']:.2f} vs unigram baseline {r['unigram_val_ppl']:.2f} "
       f"({r['unigram_val_ppl'] / r['val_ppl']:.0f}x lower)\n"
       f"        SFT: {s['steps']} steps, {s['train_seconds']:.0f}s; on {before['n']} held-out dialogues the answer is found "
-      f"in {100 * before['answer_found']:.1f}% of replies before SFT and {100 * after['answer_found']:.1f}% after "
+      f"in {100 * before['answer_found']:.1f}% of replies before SFT and {100 * after['answer_found']:.1f}% after, where\n"
+      f"        answering in form without reading would find {100 * after['answer_chance']:.1f}% "
       f"(exact reply {100 * before['exact_match']:.1f}% -> {100 * after['exact_match']:.1f}%)")
 PY
 echo

@@ -43,9 +43,8 @@ def main(argv=None):
     # Heavy imports only once the recipe is known to be good.
     import numpy as np
 
-    from tinyllm.atomic import atomic_dir, write_json
     from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, train, training_arguments, use_step_log)
+                                prepare_run, resolve_dtype, save_final, train, training_arguments, use_step_log)
     from tinyllm.metrics import unigram_cross_entropy
     from tinyllm.model import build_model, count_params, flops_per_token, get_size
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
@@ -100,12 +99,7 @@ def main(argv=None):
             "val_loss": val_loss, "val_ppl": math.exp(val_loss), "unigram_val_loss": unigram,
             "unigram_val_ppl": math.exp(unigram), "dtype": dtype,
         }
-        with atomic_dir(out_dir / "final", overwrite=True) as tmp:
-            # The model and tokenizer only: the Trainer's save_model adds a pickled training_args.bin.
-            trainer.model.save_pretrained(str(tmp))
-            tok.save_pretrained(str(tmp))
-            write_json(tmp / "training_report.json", report)
-        write_json(out_dir / "report.json", report)
+        save_final(trainer.model, tok, out_dir, report)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         print(f"\nvalidation perplexity {report['val_ppl']:.2f} (loss {val_loss:.4f}) vs unigram baseline "
               f"{report['unigram_val_ppl']:.2f} (loss {unigram:.4f})")

@@ -17,32 +17,25 @@ import dataclasses
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError, run_cli
-from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
+from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
 
 BATCHING = ("padded", "length_grouped", "packed")
-LLAMA_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 @dataclass(kw_only=True)
-class SFTRecipe(TrainRecipe):
+class SFTRecipe(LoraRecipe):
     model: str                         # pretrained checkpoint directory (stages.pretrain's final/)
     train_data: str                    # SFT pickle from data_prep.sft
     val_data: str | None = None        # held-out SFT pickle for validation loss (none: no validation)
     epochs: float | None = None        # passes over train_data; when set, replaces max_steps
     batching: str = "padded"           # padded, length_grouped or packed
     pack_len: int = 512                # row length in tokens when batching=packed
-    lora: bool = False                 # train LoRA adapters instead of every weight
-    lora_r: int = 8
-    lora_alpha: int = 16
-    lora_dropout: float = 0.05
-    lora_targets: list[str] = field(default_factory=lambda: list(LLAMA_LINEARS))
-    merge: bool = True                 # with lora: fold the adapters into final/ (a plain HF checkpoint)
 
-    POSITIVE = TrainRecipe.POSITIVE + ("pack_len", "lora_r", "lora_alpha")
+    POSITIVE = LoraRecipe.POSITIVE + ("pack_len",)
 
     def check(self) -> None:
         super().check()
@@ -50,12 +43,6 @@ class SFTRecipe(TrainRecipe):
             raise TinyLLMError(f"recipe key 'batching' must be one of {', '.join(BATCHING)}, not '{self.batching}'")
         if self.epochs is not None and self.epochs <= 0:
             raise TinyLLMError(f"recipe key 'epochs' must be > 0, got {self.epochs}")
-        if not 0 <= self.lora_dropout < 1:
-            raise TinyLLMError(f"recipe key 'lora_dropout' must be in [0, 1), got {self.lora_dropout}")
-        unknown = sorted(set(self.lora_targets) - set(LLAMA_LINEARS))
-        if self.lora and (unknown or not self.lora_targets):
-            raise TinyLLMError(f"recipe key 'lora_targets': {', '.join(unknown) or 'empty'} (the Llama linears are "
-                               f"{', '.join(LLAMA_LINEARS)})")
 
 
 # A resumed run must see the same model, data, batching and adapters as the run it continues.
@@ -85,9 +72,8 @@ def main(argv=None):
     cfg.check()
 
     # Heavy imports only once the recipe is known to be good.
-    from tinyllm.atomic import atomic_dir, write_json
     from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, train, training_arguments, use_step_log)
+                                prepare_run, resolve_dtype, save_final, train, training_arguments, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.sft_data import load_sft
 
@@ -104,10 +90,9 @@ def main(argv=None):
 
     n_params = model.num_parameters()
     if cfg.lora:
-        from peft import LoraConfig, get_peft_model
+        from peft import get_peft_model
 
-        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                                                 target_modules=cfg.lora_targets, task_type="CAUSAL_LM"))
+        model = get_peft_model(model, cfg.lora_config())
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     out_dir = Path(cfg.out_dir)
@@ -154,23 +139,10 @@ def main(argv=None):
             "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": round(train_seconds, 1),
             "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": dtype,
         }
-        model = trainer.model
-        if cfg.lora:
-            with atomic_dir(out_dir / "adapter", overwrite=True) as tmp:
-                model.save_pretrained(str(tmp))
-                tok.save_pretrained(str(tmp))
-            if cfg.merge:
-                model = model.merge_and_unload()
-        with atomic_dir(out_dir / "final", overwrite=True) as tmp:
-            # The model and tokenizer only: the Trainer's save_model adds a pickled training_args.bin.
-            model.save_pretrained(str(tmp))
-            tok.save_pretrained(str(tmp))
-            write_json(tmp / "training_report.json", report)
-        write_json(out_dir / "report.json", report)
+        what = save_final(trainer.model, tok, out_dir, report, cfg.lora, cfg.merge)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         if val_loss is not None:
             print(f"\nvalidation loss on assistant tokens {val_loss:.4f} (perplexity {math.exp(val_loss):.2f})")
-        what = "merged model" if cfg.lora and cfg.merge else "LoRA adapter" if cfg.lora else "final model"
         print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
     return 0
 

@@ -239,8 +239,15 @@ def test_answer_scores_on_known_cases():
     ]
     replies = ["laura went to  the fair", "It was a gift from Nanami.", "Esther had 18 socks left, I think."]
     scores = score(replies, records)
-    assert scores["all"] == {"n": 3, "exact_match": 1 / 3, "answer_found": 2 / 3}
+    assert scores["all"] == {"n": 3, "exact_match": 1 / 3, "answer_found": 2 / 3, "answer_chance": 0.0}
     assert scores["qa"]["answer_found"] == 0.5 and scores["arithmetic"]["exact_match"] == 0.0
+    # Chance: a reply that answers in form but not from the conversation finds other answers of its kind.
+    times = [{"type": "qa", "kinds": ["time"], "answer": t, "messages": [{"role": "assistant", "content": f"It was the {t}."}]}
+             for t in ("morning", "evening", "night", "morning")]
+    blind = ["It was the morning."] * 4
+    chance = score(blind, times)["all"]
+    assert chance["answer_found"] == 0.5
+    assert chance["answer_chance"] == pytest.approx((0 + 2 / 3 + 2 / 3 + 0) / 4)  # evening, night: 2 of 3 others are morning
     assert contains_answer("It was 18.", "18") and not contains_answer("It was 118.", "18")
 
 

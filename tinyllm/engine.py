@@ -1,15 +1,17 @@
 """The training engine every stage shares: the transformers Trainer, plus what it lacks.
 
 What is added here, and why:
-- `AtomicTrainer`: the Trainer writes `checkpoint-N` in place, so a crash mid-save leaves a
-  half-written directory that resume would pick up. Here each checkpoint is written under
-  `.staging/` and renamed into place when complete; resume only ever sees complete ones.
+- `AtomicCheckpoints` (and `AtomicTrainer`, the plain Trainer with it): the Trainer writes
+  `checkpoint-N` in place, so a crash mid-save leaves a half-written directory that resume
+  would pick up. Here each checkpoint is written under `.staging/` and renamed into place when
+  complete; resume only ever sees complete ones. TRL's trainers take the same mixin.
 - `StepLog`: one line per logging step with loss, lr, tokens/s and MFU (the Trainer logs a
   dict without throughput), and a progress bar.
 - `prepare_out_dir`: refuse to write over a different run unless told to.
 - `plot_loss_curve`: the PNG a user looks at first.
-- `training_arguments` / `train`: one mapping from recipe keys to the Trainer's arguments and
-  one start-resume-stop sequence, so every stage behaves the same.
+- `training_arguments` / `train` / `save_final`: one mapping from recipe keys to the Trainer's
+  (or a TRL config's) arguments, one start-resume-stop sequence and one way to write `final/`,
+  so every stage behaves the same.
 """
 
 import json
@@ -103,8 +105,8 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
     return latest_checkpoint(out_dir) if resume else None
 
 
-class AtomicTrainer(Trainer):
-    """A Trainer whose checkpoints appear only when complete (see module docstring)."""
+class AtomicCheckpoints:
+    """Mixin for a Trainer (or a TRL trainer): checkpoints appear only when complete (see module docstring)."""
 
     _staging_root = None
 
@@ -130,8 +132,16 @@ class AtomicTrainer(Trainer):
         self.accelerator.wait_for_everyone()
 
 
-def training_arguments(cfg, dtype: str, **stage_args):
-    """The Trainer's arguments for a `tinyllm.recipe.TrainRecipe`; `stage_args` add or override."""
+class AtomicTrainer(AtomicCheckpoints, Trainer):
+    """The transformers Trainer with atomic checkpoints."""
+
+
+def training_arguments(cfg, dtype: str, args_class=None, **stage_args):
+    """The Trainer's arguments for a `tinyllm.recipe.TrainRecipe`; `stage_args` add or override.
+
+    `args_class` is TrainingArguments by default, or a TRL config (RewardConfig, DPOConfig): those
+    default to bf16 and gradient checkpointing, so both are always set here from the recipe.
+    """
     from transformers import TrainingArguments
 
     on_gpu = torch.cuda.is_available()
@@ -171,9 +181,10 @@ def training_arguments(cfg, dtype: str, **stage_args):
         remove_unused_columns=False,
         save_only_model=False,
         ddp_find_unused_parameters=False,  # every parameter is used; the search costs a graph pass a step
+        activation_checkpointing=False,    # these models are small: recompute costs more than the memory saved (TRL defaults it on)
     )
     args.update(stage_args)
-    return TrainingArguments(**args)
+    return (args_class or TrainingArguments)(**args)
 
 
 def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
@@ -192,6 +203,32 @@ def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
                   f"resume=true (or RESUME=1 with the launcher)")
         return False
     return True
+
+
+def save_final(model, tok, out_dir, report: dict, lora: bool = False, merge: bool = True) -> str:
+    """Write OUT_DIR/final (model, tokenizer, training_report.json) atomically; return what it holds.
+
+    With `lora`, the adapter is written to OUT_DIR/adapter first and, with `merge`, folded into
+    the weights so final/ is a plain HF checkpoint again. Only the model and tokenizer are saved:
+    the Trainer's save_model would add a pickled training_args.bin.
+    """
+    from tinyllm.atomic import atomic_dir
+
+    out_dir = Path(out_dir)
+    what = "final model"
+    if lora:
+        with atomic_dir(out_dir / "adapter", overwrite=True) as tmp:
+            model.save_pretrained(str(tmp))
+            tok.save_pretrained(str(tmp))
+        what = "LoRA adapter"
+        if merge:
+            model, what = model.merge_and_unload(), "merged model"
+    with atomic_dir(out_dir / "final", overwrite=True) as tmp:
+        model.save_pretrained(str(tmp))
+        tok.save_pretrained(str(tmp))
+        write_json(tmp / "training_report.json", report)
+    write_json(out_dir / "report.json", report)
+    return what
 
 
 def final_eval_loss(trainer: Trainer) -> float:

@@ -162,6 +162,38 @@ class TrainRecipe:
             raise TinyLLMError(f"recipe key 'lr' must be > 0, got {self.lr}")
 
 
+LLAMA_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclasses.dataclass(kw_only=True)
+class LoraRecipe(TrainRecipe):
+    """TrainRecipe plus the LoRA keys of the stages that can train adapters (SFT, DPO)."""
+
+    lora: bool = False                 # train LoRA adapters instead of every weight
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_targets: list[str] = dataclasses.field(default_factory=lambda: list(LLAMA_LINEARS))
+    merge: bool = True                 # with lora: fold the adapters into final/ (a plain HF checkpoint)
+
+    POSITIVE = TrainRecipe.POSITIVE + ("lora_r", "lora_alpha")
+
+    def check(self) -> None:
+        super().check()
+        if not 0 <= self.lora_dropout < 1:
+            raise TinyLLMError(f"recipe key 'lora_dropout' must be in [0, 1), got {self.lora_dropout}")
+        unknown = sorted(set(self.lora_targets) - set(LLAMA_LINEARS))
+        if self.lora and (unknown or not self.lora_targets):
+            raise TinyLLMError(f"recipe key 'lora_targets': {', '.join(unknown) or 'empty'} (the Llama linears are "
+                               f"{', '.join(LLAMA_LINEARS)})")
+
+    def lora_config(self):
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=list(self.lora_targets), task_type="CAUSAL_LM")
+
+
 def recipe_parser(schema, description: str, example: str):
     """The argparse front every stage shares: RECIPE.yaml [key=value ...], keys listed in --help."""
     import argparse
