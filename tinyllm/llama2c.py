@@ -277,6 +277,8 @@ def write_model(path, model: Llama2cModel, version: int, group_size: int = 64) -
 
     if version not in VERSIONS:
         raise TinyLLMError(f"llama2.c version {version} is not one of {', '.join(map(str, VERSIONS))}")
+    if version == 2 and group_size < 1:
+        raise TinyLLMError(f"group size must be a positive integer, got {group_size}")
     p, shared = model.params, model.classifier is None
     L = p.n_layers
     group = group_size_for(p, group_size) if version == 2 else None
@@ -482,6 +484,9 @@ def export_llama2c(checkpoint, out_bin, version: int = 0, tokenizer_out=None, gr
 def runc_notes(vocab) -> list[str]:
     """Where run.c's hard-coded tokenizer assumptions differ from this vocabulary."""
     notes = []
+    if (vocab.unk_id, vocab.bos_id, vocab.eos_id) != (0, 1, 2):
+        notes.append(f"run.c assumes <unk> <s> </s> at ids 0, 1, 2 (it starts from id 1 and stops at it); this "
+                     f"vocabulary has them at {vocab.unk_id}, {vocab.bos_id}, {vocab.eos_id}")
     if not vocab.add_dummy_prefix:
         notes.append("run.c puts a space before every prompt (SentencePiece's dummy prefix); this tokenizer does "
                      "not, so run.c's `-i 'TEXT'` is our prompt ' TEXT'")
