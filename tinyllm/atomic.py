@@ -43,6 +43,26 @@ def write_bytes(path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary file path beside `path` for a writer that streams (big weight files);
+    on success it is fsynced and renamed to `path`, on any error removed, `path` left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        os.chmod(tmp, _default_mode(0o666))
+        yield Path(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
 def write_text(path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 

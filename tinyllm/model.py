@@ -43,14 +43,16 @@ def get_size(name: str) -> Size:
     return SIZES[name]
 
 
-def llama_config(size: str, vocab_size: int, max_seq_len: int, bos_id=1, eos_id=2, pad_id=None):
+def llama_config(size: "str | Size", vocab_size: int, max_seq_len: int, bos_id=1, eos_id=2, pad_id=None,
+                 hidden_dim: int | None = None):
+    """The suite's LlamaConfig for a named size (or explicit Size; `hidden_dim` for models made elsewhere)."""
     from transformers import LlamaConfig
 
-    s = get_size(size)
+    s = size if isinstance(size, Size) else get_size(size)
     return LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=s.dim,
-        intermediate_size=ffn_hidden_dim(s.dim),
+        intermediate_size=hidden_dim or ffn_hidden_dim(s.dim),
         num_hidden_layers=s.n_layers,
         num_attention_heads=s.n_heads,
         num_key_value_heads=s.n_kv_heads,
