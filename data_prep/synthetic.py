@@ -2177,8 +2177,11 @@ def _n_answer_variants(story, kind, lang):
     return len(_Q[lang][1][key])
 
 
-def _arith_problem(rng, lang):
-    """A word problem or bare sum/difference with numbers in 0..20: (question, answer sentence, answer)."""
+def _arith_problem(rng, lang, wrong_by: int = 0):
+    """A word problem or bare sum/difference with numbers in 0..20: (question, answer sentence, answer).
+
+    With `wrong_by`, the answer sentence states the result plus `wrong_by` instead (or minus, where
+    plus would go below 0): the same rng state then gives the same question with a wrong answer."""
     op = rng.choice("+-")
     if op == "+":
         a = rng.randint(0, 20)
@@ -2189,17 +2192,18 @@ def _arith_problem(rng, lang):
         b = rng.randint(0, a)
         t = a - b
     bare = rng.random() < 0.35 or min(a, b, t) == 0
+    shown = t + wrong_by if t + wrong_by >= 0 else t - wrong_by  # the result the answer sentence states
     if lang == "en":
         if bare:
             word = "plus" if op == "+" else "minus"
             if rng.random() < 0.5:
-                return f"What is {a} {word} {b}?", f"{a} {word} {b} is {t}.", str(t)
-            return f"What is {a} {op} {b}?", f"{a} {op} {b} = {t}.", str(t)
+                return f"What is {a} {word} {b}?", f"{a} {word} {b} is {shown}.", str(t)
+            return f"What is {a} {op} {b}?", f"{a} {op} {b} = {shown}.", str(t)
         name = rng.choice(W.ALL_NAMES)
         pron = "she" if name in W.GIRL_NAMES else "he" if name in W.BOY_NAMES else rng.choice(("they", "she", "he"))
         p = _PRON[pron]
         sing, plur, group = rng.choice(W.COUNT_ITEMS)
-        na, nt = _n_items(a, sing, plur), _n_items(t, sing, plur)
+        na, nt = _n_items(a, sing, plur), _n_items(shown, sing, plur)
         verb = rng.choice(W.GATHER[group])
         if op == "+":
             q = rng.choice([
@@ -2217,19 +2221,19 @@ def _arith_problem(rng, lang):
         return q, ans, str(t)
     if bare:
         w = "加" if op == "+" else "减"
-        ap, bp, tp = _zh_num(a, False), _zh_num(b, False), _zh_num(t, False)
-        return f"{ap}{w}{bp}等于多少？", f"{ap}{w}{bp}等于{tp}。", tp
+        ap, bp, tp = _zh_num(a, False), _zh_num(b, False), _zh_num(shown, False)
+        return f"{ap}{w}{bp}等于多少？", f"{ap}{w}{bp}等于{tp}。", _zh_num(t, False)
     name = rng.choice(_ZH_ALL_NAMES)
     item = rng.choice(list(_ZH_ITEMS))
     m = _ZH_ITEMS[item][0]
-    na, nb, nt = _zh_num(a), _zh_num(b), _zh_num(t)
+    na, nb, nt = _zh_num(a), _zh_num(b), _zh_num(shown)
     if op == "+":
         q = f"{name}有{na}{m}{item}，又得到了{nb}{m}。{name}现在一共有多少{m}{item}？"
         ans = f"{name}现在一共有{nt}{m}{item}。"
     else:
         q = f"{name}有{na}{m}{item}，送给朋友{nb}{m}。{name}还剩下多少{m}{item}？"
         ans = f"{name}还剩下{nt}{m}{item}。"
-    return q, ans, nt
+    return q, ans, _zh_num(t)
 
 
 def _system_prompt(rng, lang):
@@ -2266,7 +2270,17 @@ def make_dialogue(story: Story, rng: random.Random, lang: str = "en") -> dict:
 
 def make_preference(story: Story, rng: random.Random, lang: str = "en") -> dict:
     """A preference pair: the prompt is the story and a question; "chosen" answers it correctly,
-    "rejected" is the same sentence with a plausible wrong fact and never contains the answer."""
+    "rejected" is the same sentence with a plausible wrong fact and never contains the answer.
+    As in the dialogues, about one pair in seven is an arithmetic problem on its own instead,
+    rejected stating a result off by 1 to 3 (kind "arithmetic")."""
+    if rng.random() < 0.15:
+        wrong_by = rng.choice((-3, -2, -1, 1, 2, 3))
+        state = rng.getstate()
+        question, chosen, answer = _arith_problem(rng, lang)
+        rng.setstate(state)
+        _, rejected, _ = _arith_problem(rng, lang, wrong_by)
+        return {"id": f"{story.id}-pref", "prompt": question, "chosen": chosen, "rejected": rejected,
+                "answer": answer, "kind": "arithmetic"}
     qs = make_questions(story, rng, lang)
     q = qs[int(rng.random() * len(qs))]
     kind, answer = q["kind"], q["answer"]

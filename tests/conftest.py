@@ -47,5 +47,43 @@ def data_dir(corpus_dir, tokenizer_dir, tmp_path_factory):
     return out
 
 
+# A briefly pretrained tiny model, its SFT data and a briefly fine-tuned model, shared by the
+# SFT, reward and DPO tests (~40 s together on 2 cores).
+
+@pytest.fixture(scope="session")
+def pretrained(data_dir, tmp_path_factory):
+    from stages.pretrain import main as pretrain_main
+
+    out = tmp_path_factory.mktemp("sft_base") / "ptm"
+    pretrain_main([str(ROOT / "recipes" / "ptm_tiny.yaml"), f"data_dir={data_dir}", f"out_dir={out}", "seq_len=128",
+                   "batch_size=16", "max_steps=150", "eval_every=0", "save_every=0", "log_every=50", "lr=3e-3",
+                   "warmup_steps=10"])
+    return out / "final"
+
+
+@pytest.fixture(scope="session")
+def sft_data(corpus_dir, tokenizer_dir, tmp_path_factory):
+    from data_prep.sft import build_sft
+
+    out = tmp_path_factory.mktemp("sft_data")
+    build_sft([str(corpus_dir / "dialogues_train.jsonl")], out / "train.pkl", tokenizer_dir, max_len=768)
+    build_sft([str(corpus_dir / "dialogues_val.jsonl")], out / "val.pkl", tokenizer_dir, max_len=768)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fine_tuned(pretrained, sft_data, tmp_path_factory):
+    return sft(pretrained, sft_data, tmp_path_factory.mktemp("sft") / "run", "max_steps=60") / "final"
+
+
+def sft(pretrained, sft_data, out_dir, *overrides):
+    from stages.sft import main as sft_main
+
+    sft_main([str(ROOT / "recipes" / "sft_tiny.yaml"), f"model={pretrained}", f"train_data={sft_data / 'train.pkl'}",
+              f"val_data={sft_data / 'val.pkl'}", f"out_dir={out_dir}", "pack_len=768", "max_steps=40",
+              "eval_every=20", "save_every=20", "log_every=10", *overrides])
+    return out_dir
+
+
 def read_jsonl(path, field="text"):
     return [json.loads(line)[field] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]

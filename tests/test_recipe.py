@@ -56,3 +56,25 @@ def test_missing_file_bad_yaml_and_missing_key(tmp_path):
         load_recipe(write(tmp_path, "lr: 1\n"), [], Schema)
     with pytest.raises(TinyLLMError, match="not of the form key=value"):
         load_recipe(write(tmp_path, "data_dir: d\n"), ["lr"], Schema)
+
+
+def test_every_shipped_recipe_loads_and_passes_its_stage_checks():
+    from conftest import ROOT
+    from stages.dpo import DPORecipe
+    from stages.pretrain import PretrainRecipe
+    from stages.reward import RewardRecipe
+    from stages.sft import SFTRecipe
+
+    schemas = {"ptm": PretrainRecipe, "sft": SFTRecipe, "rm": RewardRecipe, "dpo": DPORecipe}
+    recipes = sorted((ROOT / "recipes").glob("*.yaml"))
+    checked = set()
+    for path in recipes:
+        schema = schemas.get(path.stem.split("_")[0])
+        if schema is None:
+            continue
+        load_recipe(path, [], schema).check()
+        checked.add(path.stem)
+        launcher = path.with_suffix(".sh")
+        assert path.stem.endswith("_tiny") or f"{path.stem}.yaml" in launcher.read_text(), launcher
+    for stage in schemas:
+        assert {f"{stage}_{size}" for size in ("9m", "24m", "58m", "134m", "256m")} <= checked

@@ -5,9 +5,7 @@ import json
 import pytest
 import torch
 
-from conftest import ROOT
-from stages.pretrain import main as pretrain_main
-from stages.sft import main as sft_main
+from conftest import ROOT, sft
 from tinyllm.errors import TinyLLMError
 
 CONVERSATION = [
@@ -17,37 +15,6 @@ CONVERSATION = [
     {"role": "user", "content": "What colour were they?"},
     {"role": "assistant", "content": "They were red."},
 ]
-
-
-@pytest.fixture(scope="module")
-def pretrained(data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sft_base") / "ptm"
-    pretrain_main([str(ROOT / "recipes" / "ptm_tiny.yaml"), f"data_dir={data_dir}", f"out_dir={out}", "seq_len=128",
-                   "batch_size=16", "max_steps=150", "eval_every=0", "save_every=0", "log_every=50", "lr=3e-3",
-                   "warmup_steps=10"])
-    return out / "final"
-
-
-@pytest.fixture(scope="module")
-def sft_data(corpus_dir, tokenizer_dir, tmp_path_factory):
-    from data_prep.sft import build_sft
-
-    out = tmp_path_factory.mktemp("sft_data")
-    build_sft([str(corpus_dir / "dialogues_train.jsonl")], out / "train.pkl", tokenizer_dir, max_len=768)
-    build_sft([str(corpus_dir / "dialogues_val.jsonl")], out / "val.pkl", tokenizer_dir, max_len=768)
-    return out
-
-
-@pytest.fixture(scope="module")
-def fine_tuned(pretrained, sft_data, tmp_path_factory):
-    return sft(pretrained, sft_data, tmp_path_factory.mktemp("sft") / "run", "max_steps=60") / "final"
-
-
-def sft(pretrained, sft_data, out_dir, *overrides):
-    sft_main([str(ROOT / "recipes" / "sft_tiny.yaml"), f"model={pretrained}", f"train_data={sft_data / 'train.pkl'}",
-              f"val_data={sft_data / 'val.pkl'}", f"out_dir={out_dir}", "pack_len=768", "max_steps=40",
-              "eval_every=20", "save_every=20", "log_every=10", *overrides])
-    return out_dir
 
 
 def val_losses(run_dir, checkpoint):

@@ -265,16 +265,27 @@ def test_questions(lang, en_stories, zh_stories):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_preferences(lang, en_stories, zh_stories):
     stories = en_stories if lang == "en" else zh_stories
+    kinds = set()
     for s in stories[:300]:
         p = make_preference(s, random.Random("p" + s.id), lang)
+        kinds.add(p["kind"])
         assert p["id"].startswith(s.id)
-        assert p["prompt"].startswith(s.text)
         assert p["chosen"] != p["rejected"]
+        if p["kind"] == "arithmetic":  # the same sentence, the result (its last number) off by 1 to 3
+            number = r"\d+" if lang == "en" else "[零一二两三四五六七八九十]+"
+            last = lambda text: re.findall(number, text)[-1]  # noqa: E731
+            assert has_words(p["chosen"], p["answer"]) if lang == "en" else p["answer"] in p["chosen"], p
+            assert last(p["chosen"]) != last(p["rejected"]), p
+            if lang == "en":
+                assert 1 <= abs(int(last(p["chosen"])) - int(last(p["rejected"]))) <= 3, p
+            continue
+        assert p["prompt"].startswith(s.text)
         if lang == "en":
             assert has_words(p["chosen"], p["answer"]), p
             assert not has_words(p["rejected"], p["answer"]), p
         else:
             assert p["answer"] in p["chosen"] and p["answer"] not in p["rejected"], p
+    assert "arithmetic" in kinds and len(kinds) > 5
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -252,10 +252,14 @@ class StepLog(TrainerCallback):
 
     `tokens_per_step=None` reads the Trainer's non-padding token count instead (for batches
     whose size varies, as in SFT; needs include_num_input_tokens_seen="non_padding").
+    `perplexity=False` for losses that are not a cross-entropy per token (reward model, DPO);
+    `extra` maps further log keys (TRL's, e.g. "rewards/accuracies") to the labels shown.
     """
 
-    def __init__(self, tokens_per_step: int | None, flops_per_token: float, peak_flops: float | None):
+    def __init__(self, tokens_per_step: int | None, flops_per_token: float, peak_flops: float | None,
+                 perplexity: bool = True, extra: dict[str, str] | None = None):
         self.tokens_per_step, self.flops_per_token, self.peak = tokens_per_step, flops_per_token, peak_flops
+        self.perplexity, self.extra = perplexity, extra or {}
         self.bar = None
         self.step_seconds, self.steps_timed = 0.0, 0
         self.tokens_at_last_log = None
@@ -306,12 +310,16 @@ class StepLog(TrainerCallback):
             mfu_text = f"{100 * mfu:.1f}%" if mfu is not None else "n/a"
             line = (f"step {state.global_step}/{state.max_steps} | loss {logs['loss']:.4f} | lr {logs.get('learning_rate', 0):.2e}"
                     f" | grad norm {logs.get('grad_norm', float('nan')):.3f} | {tok_s:,.0f} tok/s | MFU {mfu_text}")
+            line += "".join(f" | {label} {logs[key]:.3f}" for key, label in self.extra.items() if key in logs)
             logs["tokens_per_second"] = tok_s
             if mfu is not None:
                 logs["mfu"] = mfu
         elif "eval_loss" in logs:
-            line = (f"step {state.global_step}/{state.max_steps} | val loss {logs['eval_loss']:.4f}"
-                    f" | val ppl {math.exp(min(logs['eval_loss'], 50)):.2f}")
+            line = f"step {state.global_step}/{state.max_steps} | val loss {logs['eval_loss']:.4f}"
+            if self.perplexity:
+                line += f" | val ppl {math.exp(min(logs['eval_loss'], 50)):.2f}"
+            line += "".join(f" | val {label} {logs['eval_' + key]:.3f}" for key, label in self.extra.items()
+                            if "eval_" + key in logs)
         else:
             return
         (self.bar.write if self.bar else print)(line)

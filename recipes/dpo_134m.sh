@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Align with DPO at size 134m: bash recipes/dpo_134m.sh [key=value ...]
+# Cluster and resume settings come from the environment; see recipes/launch.sh.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/launch.sh" dpo dpo_134m.yaml "$@"

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Train the reward model at size 134m: bash recipes/rm_134m.sh [key=value ...]
+# Cluster and resume settings come from the environment; see recipes/launch.sh.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/launch.sh" reward rm_134m.yaml "$@"

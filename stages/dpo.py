@@ -1,0 +1,155 @@
+"""Align an SFT model with preference pairs by DPO (TRL's DPOTrainer).
+
+    python -m stages.dpo recipes/dpo_24m.yaml [key=value ...]
+    bash recipes/dpo_24m.sh                       # the same through the launcher
+    python -m stages.dpo recipes/dpo_tiny.yaml lora=true          # LoRA: the reference is the base, adapter off
+    python -m stages.dpo recipes/dpo_tiny.yaml precompute_ref=true  # reference log-probs once, before training
+
+The policy starts from the SFT checkpoint. The reference is the frozen SFT model: a second copy
+in memory, or none at all with `precompute_ref=true` (its log-probs are computed once, before
+training, and stored with the data) or with `lora=true` (the base model under a disabled
+adapter is the reference). `beta` and `loss_type` (TRL's: sigmoid, ipo, hinge, robust, ...)
+come from the recipe. Pairs are rendered with the tokenizer's one chat template, as in SFT.
+The report holds, on the held-out pairs, the share where the model gives the chosen answer the
+higher log-likelihood (preference accuracy, chance 50 %) for the SFT model and for the DPO model,
+and TRL's implicit-reward accuracy and margin. final/ is a plain HF checkpoint (LoRA merged).
+"""
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
+
+# TRL 1.16's pairwise losses that need no further keys (exo_pair needs label smoothing, aot sorts the batch).
+LOSS_TYPES = ("sigmoid", "hinge", "ipo", "nca_pair", "robust", "bco_pair", "sppo_hard", "apo_zero", "apo_down",
+              "discopop", "sigmoid_norm")
+
+
+@dataclass(kw_only=True)
+class DPORecipe(LoraRecipe):
+    model: str                         # SFT checkpoint: the policy's start and the reference
+    data: str                          # preference dataset from data_prep.preference (train + test)
+    beta: float = 0.1                  # strength of the pull towards the reference
+    loss_type: str = "sigmoid"         # TRL loss: sigmoid (DPO), ipo, hinge, robust, ...
+    sft_weight: float = 0.0            # add this times the chosen answers' NLL (TRL's "sft" loss, as in RPO)
+    precompute_ref: bool = False       # reference log-probs computed once before training (no reference copy)
+    max_length: int = 1024             # prompt + answer tokens kept (longer ones are cut at the end)
+    eval_pairs: int | None = None      # held-out pairs for the report (default: all)
+
+    POSITIVE = LoraRecipe.POSITIVE + ("max_length",)
+
+    def check(self) -> None:
+        super().check()
+        if self.beta <= 0:
+            raise TinyLLMError(f"recipe key 'beta' must be > 0, got {self.beta}")
+        if self.sft_weight < 0:
+            raise TinyLLMError(f"recipe key 'sft_weight' must be >= 0, got {self.sft_weight}")
+        if self.loss_type not in LOSS_TYPES:
+            raise TinyLLMError(f"recipe key 'loss_type' must be one of {', '.join(LOSS_TYPES)}, not '{self.loss_type}'")
+
+
+# A resumed run must see the same model, data, objective and adapters as the run it continues.
+MUST_MATCH = ("model", "data", "beta", "loss_type", "sft_weight", "max_length", "batch_size", "grad_accum", "seed", "lora", "lora_r",
+              "lora_alpha", "lora_targets")
+
+
+def main(argv=None):
+    args = recipe_parser(DPORecipe, "Align an SFT model with preference pairs by DPO (TRL DPOTrainer).",
+                         "recipes/dpo_24m.yaml").parse_args(argv)
+    cfg = load_recipe(args.recipe, args.overrides, DPORecipe)
+    cfg.check()
+
+    # Heavy imports only once the recipe is known to be good.
+    from trl import DPOConfig, DPOTrainer
+
+    from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
+                                resolve_dtype, save_final, train, training_arguments, use_step_log)
+    from tinyllm.model import load_checkpoint, training_flops_per_token
+    from tinyllm.preference import load_preferences, preference_accuracy
+
+    class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
+        pass
+
+    dtype = resolve_dtype(cfg.dtype)
+    data = load_preferences(cfg.data)
+    train_ds, test_ds = data["train"], data["test"]
+    heldout_ds = test_ds.select(range(min(cfg.eval_pairs or len(test_ds), len(test_ds))))
+    heldout = list(heldout_ds)
+    training_args = training_arguments(
+        cfg, dtype, DPOConfig, beta=cfg.beta, max_length=cfg.max_length,
+        # A little NLL on the chosen answers keeps DPO from lowering the likelihood of both answers.
+        loss_type=[cfg.loss_type, "sft"] if cfg.sft_weight else [cfg.loss_type],
+        loss_weights=[1.0, cfg.sft_weight] if cfg.sft_weight else None,
+        precompute_ref_log_probs=cfg.precompute_ref, include_num_input_tokens_seen="non_padding",
+        disable_dropout=True, eval_strategy="steps" if cfg.eval_every else "no",
+    )
+    is_main = training_args.process_index == 0
+
+    model, tok = load_checkpoint(cfg.model, train=True)
+    if tok.chat_template is None:
+        raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
+    model.config.max_position_embeddings = max(model.config.max_position_embeddings, cfg.max_length)
+    model.eval()
+    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
+    model.train()
+    # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
+    ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
+    n_params = model.num_parameters()
+    config = model.config
+    # Policy forward + backward (6N) plus the reference forward (2N) per token, unless precomputed.
+    flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, cfg.max_length // 2)
+    flops += 0 if cfg.precompute_ref else 2 * n_params
+    peak, peak_source = device_peak_flops(cfg.peak_tflops)
+    if is_main:
+        pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
+        reference = ("base model, adapter disabled" if cfg.lora else "precomputed log-probs" if cfg.precompute_ref
+                     else "frozen copy of the SFT model")
+        print(f"DPO from {cfg.model}: {n_params / 1e6:.2f}M parameters{f', LoRA r={cfg.lora_r}' if cfg.lora else ''}, "
+              f"{dtype}, beta {cfg.beta}, loss {cfg.loss_type}, reference: {reference} | data: {len(train_ds):,} train "
+              f"and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
+              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {peak_source}")
+        print(f"SFT model: held-out preference accuracy {100 * before['preference_accuracy']:.1f}% over {before['n']} pairs")
+
+    out_dir = Path(cfg.out_dir)
+    run = dataclasses.asdict(cfg) | {"stage": "dpo", "argv": sys.argv[1:]}
+    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
+    trainer = AtomicDPOTrainer(model=model, ref_model=ref_model, args=training_args, train_dataset=train_ds,
+                               eval_dataset=heldout_ds, processing_class=tok,
+                               peft_config=cfg.lora_config() if cfg.lora else None)
+    use_step_log(trainer, StepLog(None, flops, peak, perplexity=False,
+                                         extra={"rewards/accuracies": "reward acc", "rewards/margins": "margin"}))
+
+    start = time.time()
+    if not train(trainer, cfg, resume_from):
+        return 0
+    train_seconds = time.time() - start
+
+    if trainer.is_world_process_zero():
+        policy = trainer.model
+        policy.eval()
+        after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
+        implicit = trainer.evaluate()  # on heldout_ds, whose reference log-probs exist even when precomputed
+        report = {
+            "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
+            "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1),
+            "dtype": dtype, "heldout_pairs": after["n"],
+            "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
+            "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
+            "heldout_reward_accuracy": implicit.get("eval_rewards/accuracies"),
+            "heldout_reward_margin": implicit.get("eval_rewards/margins"),
+        }
+        what = save_final(policy, tok, out_dir, report, cfg.lora, cfg.merge)
+        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        print(f"\nheld-out preference accuracy {100 * before['preference_accuracy']:.1f}% (SFT) -> "
+              f"{100 * after['preference_accuracy']:.1f}% (DPO), chance 50%; implicit reward accuracy "
+              f"{100 * (report['heldout_reward_accuracy'] or 0):.1f}%, margin {report['heldout_reward_margin'] or 0:.3f}")
+        print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,219 @@
+"""Preference pairs: one conversational shape for every source, and the measurements on them.
+
+A pair is {"prompt": [messages ending with a user turn], "chosen": [one assistant message],
+"rejected": [one assistant message]}. Everything is rendered with the tokenizer's one chat
+template (tinyllm.tokenizer), exactly as SFT training, chat, TRL's reward trainer and TRL's
+DPO trainer render it, so every stage sees the same tokens for the same conversation.
+
+Measurements (used by stages.reward, stages.dpo and the quickstart):
+- `completion_logps`: log p(completion | prompt) under a causal LM, summed over the completion's
+  tokens (its content and <|im_end|>), the quantity DPO compares.
+- `preference_accuracy`: share of pairs where the model gives the chosen answer the higher
+  log-likelihood; chance is 50 %.
+- `reward_scores`: a reward model's scalar score of each prompt + completion.
+"""
+
+import re
+from pathlib import Path
+
+from tinyllm.errors import TinyLLMError
+
+SPLITS = ("train", "test")
+INFO_FILE = "preference_info.json"
+
+
+# --- Records -> pairs -------------------------------------------------------------------------
+
+HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
+HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+
+
+def parse_transcript(text: str, where: str) -> list[dict]:
+    """An hh-rlhf transcript ("\\n\\nHuman: ... \\n\\nAssistant: ...") as a list of messages."""
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: transcript is {type(text).__name__}, not a string")
+    parts = HH_TURN.split(text if text.startswith("\n\n") else "\n\n" + text)
+    if parts[0].strip() or len(parts) < 3:
+        raise ValueError(f"{where}: unparsable transcript (expected '\\n\\nHuman: ...\\n\\nAssistant: ...' turns)")
+    return [{"role": HH_ROLES[role], "content": content.strip()} for role, content in zip(parts[1::2], parts[2::2])]
+
+
+def _as_messages(value, role: str, field: str, where: str) -> list[dict]:
+    if isinstance(value, str):
+        return [{"role": role, "content": value}]
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        return [{"role": m.get("role"), "content": m.get("content")} for m in value]
+    raise ValueError(f"{where}: field '{field}' must be a string or a list of messages, got {type(value).__name__}")
+
+
+def _split_shared_prompt(chosen: list[dict], rejected: list[dict], where: str):
+    """Full conversations for both answers -> (shared prompt, chosen reply, rejected reply)."""
+    if len(chosen) < 2 or len(rejected) < 2 or chosen[:-1] != rejected[:-1]:
+        raise ValueError(f"{where}: chosen and rejected do not share a prompt (they must differ in the last turn only)")
+    return chosen[:-1], chosen[-1:], rejected[-1:]
+
+
+def to_pair(record, where: str) -> dict:
+    """Any supported record -> {"prompt", "chosen", "rejected"} as message lists, validated.
+
+    Supported: {"prompt", "chosen", "rejected"} as strings or message lists (the synthetic pairs
+    are strings), and {"chosen", "rejected"} without a prompt as full conversations or hh-rlhf
+    transcripts that differ in the last assistant turn only. Raises ValueError naming `where`.
+    """
+    from tinyllm.sft_data import check_messages
+
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    missing = [f for f in ("chosen", "rejected") if f not in record]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {', '.join(missing)} (fields: {', '.join(map(str, record)) or 'none'})")
+    for field in ("prompt", "chosen", "rejected"):
+        value = record.get(field)
+        if field in record and (value is None or (isinstance(value, (str, list)) and not value)
+                                or (isinstance(value, str) and not value.strip())):
+            raise ValueError(f"{where}: empty field '{field}'")
+    if "prompt" in record:
+        prompt = _as_messages(record["prompt"], "user", "prompt", where)
+        chosen = _as_messages(record["chosen"], "assistant", "chosen", where)
+        rejected = _as_messages(record["rejected"], "assistant", "rejected", where)
+    elif isinstance(record["chosen"], str):
+        prompt, chosen, rejected = _split_shared_prompt(parse_transcript(record["chosen"], where),
+                                                        parse_transcript(record["rejected"], where), where)
+    else:
+        prompt, chosen, rejected = _split_shared_prompt(_as_messages(record["chosen"], "assistant", "chosen", where),
+                                                        _as_messages(record["rejected"], "assistant", "rejected", where),
+                                                        where)
+    for name, reply in (("chosen", chosen), ("rejected", rejected)):
+        if len(reply) != 1 or reply[0]["role"] != "assistant":
+            raise ValueError(f"{where}: '{name}' must be one assistant turn")
+        check_messages(prompt + reply, where)
+    if chosen[0]["content"].strip() == rejected[0]["content"].strip():
+        raise ValueError(f"{where}: chosen equals rejected")
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+# --- The dataset on disk ------------------------------------------------------------------------
+
+def load_preferences(path, split: str | None = None):
+    """The DatasetDict written by data_prep.preference (or one split of it), held in memory.
+
+    In memory, so that TRL's tokenization and reference log-prob caches never write into the
+    data directory.
+    """
+    from datasets import load_from_disk
+
+    path = Path(path)
+    if not (path / INFO_FILE).is_file():
+        raise TinyLLMError(f"{path}: not a preference dataset (no {INFO_FILE}; make it with data_prep.preference)")
+    data = load_from_disk(str(path), keep_in_memory=True)
+    if split is None:
+        return data
+    if split not in data:
+        raise TinyLLMError(f"{path}: no '{split}' split (it has {', '.join(data)})")
+    if len(data[split]) == 0:
+        raise TinyLLMError(f"{path}: the '{split}' split is empty")
+    return data[split]
+
+
+# --- Measurements ------------------------------------------------------------------------------
+
+def _batches(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _right_padded(rows: list[list[int]], pad_id: int, device):
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([r + [pad_id] * (width - len(r)) for r in rows], device=device)
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=device)
+    return ids, mask
+
+
+def completion_logps(model, tok, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 16,
+                     progress: bool = False) -> list[float]:
+    """log p(completion | prompt), summed over the completion's tokens, one float per pair."""
+    import torch
+    from tqdm import tqdm
+
+    from tinyllm.chat import prompt_ids
+    from tinyllm.sft_data import render
+
+    rows = []
+    for prompt, completion in zip(prompts, completions):
+        start = len(prompt_ids(tok, prompt))
+        full = render(tok, prompt + completion)[0]
+        rows.append((full, start))
+    device = next(model.parameters()).device
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    out = []
+    with torch.no_grad():
+        for batch in tqdm(list(_batches(rows, batch_size)), desc="log-probs", unit="batch", disable=not progress or None):
+            ids, mask = _right_padded([r for r, _ in batch], pad, device)
+            logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), dim=-1)
+            token_logp = logp.gather(-1, ids[:, 1:, None])[..., 0]
+            for row, (full, start) in enumerate(batch):
+                # Position t predicts token t+1: the completion's tokens are start .. len(full)-1.
+                out.append(float(token_logp[row, start - 1:len(full) - 1].sum()))
+    return out
+
+
+def preference_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False) -> dict:
+    """How often the model's log-likelihood prefers the chosen answer (chance: 0.5)."""
+    prompts = [p["prompt"] for p in pairs]
+    chosen = completion_logps(model, tok, prompts, [p["chosen"] for p in pairs], batch_size, progress)
+    rejected = completion_logps(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress)
+    wins = [c > r for c, r in zip(chosen, rejected)]
+    return {"n": len(wins), "preference_accuracy": sum(wins) / len(wins),
+            "mean_logp_margin": sum(c - r for c, r in zip(chosen, rejected)) / len(wins)}
+
+
+def reward_scores(model, tok, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 16,
+                  progress: bool = False) -> list[float]:
+    """A reward model's score of each prompt + completion, rendered as in training."""
+    import torch
+    from tqdm import tqdm
+
+    from tinyllm.sft_data import render
+
+    rows = [render(tok, prompt + completion)[0] for prompt, completion in zip(prompts, completions)]
+    device = next(model.parameters()).device
+    scores = []
+    with torch.no_grad():
+        for batch in tqdm(list(_batches(rows, batch_size)), desc="score", unit="batch", disable=not progress or None):
+            ids, mask = _right_padded(batch, model.config.pad_token_id, device)
+            scores += model(input_ids=ids, attention_mask=mask).logits[:, 0].float().tolist()
+    return scores
+
+
+def reward_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False) -> dict:
+    """Held-out pairwise accuracy (chosen scored above rejected; chance 0.5) and mean margin."""
+    prompts = [p["prompt"] for p in pairs]
+    chosen = reward_scores(model, tok, prompts, [p["chosen"] for p in pairs], batch_size, progress)
+    rejected = reward_scores(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress)
+    margins = [c - r for c, r in zip(chosen, rejected)]
+    return {"n": len(margins), "accuracy": sum(m > 0 for m in margins) / len(margins),
+            "mean_margin": sum(margins) / len(margins)}
+
+
+def load_reward_model(path):
+    """(LlamaForSequenceClassification, tokenizer) from a stages.reward checkpoint."""
+    import json
+
+    from transformers import AutoModelForSequenceClassification
+
+    from tinyllm.tokenizer import load_tokenizer
+
+    path = Path(path)
+    config = path / "config.json"
+    if not config.is_file():
+        raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
+    architectures = json.loads(config.read_text()).get("architectures") or []
+    if not any(a.endswith("ForSequenceClassification") for a in architectures):
+        raise TinyLLMError(f"{path}: not a reward model ({', '.join(architectures) or 'no architecture'}); "
+                           f"train one with stages.reward")
+    tok = load_tokenizer(path)
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True)
+    model.eval()
+    return model, tok
