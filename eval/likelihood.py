@@ -4,7 +4,8 @@ Multiple choice: each option is a continuation of the item's context; the model'
 option with the highest summed log-probability (`acc`), or the highest per character of option
 text (`acc_norm`, lm-eval's length normalisation). Context and option are encoded separately and
 joined, so every option follows the same context tokens; `<s>` opens the context as it opens
-every pretraining document. A sequence longer than the model's window loses tokens on the left.
+every pretraining document. A sequence longer than the model's window loses context tokens on the
+left (as in lm-eval: the window's positions all predict).
 
 Perplexity and bits per byte: every token of each document after its `<s>` is predicted from
 the document's start (sliding windows with half-window overlap for long ones), never seeing
@@ -45,14 +46,16 @@ def score_token_sequences(model, sequences: list[tuple[list[int], list[int]]], b
     device = next(model.parameters()).device
     rows = []
     for context, cont in sequences:
-        ids = (context + cont)[-window:]  # left truncation keeps the continuation whole
-        rows.append((ids, min(len(cont), len(ids) - 1)))
+        # The last window+1 tokens: the model reads all but the last, so `window` positions
+        # predict; the continuation is kept whole, the context loses tokens on the left.
+        ids = (context + cont)[-(window + 1):]
+        rows.append((ids[:-1], ids[len(ids) - len(cont):] if len(cont) < len(ids) else ids[1:]))
     order = sorted(range(len(rows)), key=lambda i: -len(rows[i][0]))  # similar lengths together
     scores = [0.0] * len(rows)
     for start in tqdm(range(0, len(order), batch_size), desc="score", unit="batch", disable=not progress or None):
         idx = order[start:start + batch_size]
         width = max(len(rows[i][0]) for i in idx)
-        keep = max(rows[i][1] for i in idx) + 1
+        keep = max(len(rows[i][1]) for i in idx)
         # Left padding lines every continuation up at the end, so only the last `keep` positions
         # need logits (the vocabulary projection is most of a small model's cost).
         ids = torch.zeros(len(idx), width, dtype=torch.long)
@@ -65,11 +68,10 @@ def score_token_sequences(model, sequences: list[tuple[list[int], list[int]]], b
         with torch.no_grad():
             logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
                            logits_to_keep=keep).logits.float()
-        logp = torch.log_softmax(logits[:, :-1], dim=-1)
-        target_lp = logp.gather(-1, ids[:, width - keep + 1:].to(device).unsqueeze(-1)).squeeze(-1)
+        logp = torch.log_softmax(logits, dim=-1)
         for r, i in enumerate(idx):
-            n_cont = rows[i][1]
-            scores[i] = float(target_lp[r, keep - 1 - n_cont:].sum())
+            targets = torch.tensor(rows[i][1], device=device)
+            scores[i] = float(logp[r, keep - len(targets):].gather(-1, targets.unsqueeze(-1)).sum())
     return scores
 
 
