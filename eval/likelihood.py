@@ -138,9 +138,13 @@ def document_nll(model, documents_ids: list[list[int]], batch_size: int = 32, pr
     return total, count
 
 
-def perplexity(model, tok, texts: list[str], batch_size: int = 32, progress: bool = False) -> dict:
-    """Token perplexity and bits per byte of `texts`, each scored as its own document."""
-    docs = [[tok.bos_token_id, *_encode(tok, t)] for t in texts if t]
+def perplexity(model, tok, texts: list[str], batch_size: int = 32, progress: bool = False, token_ids=None) -> dict:
+    """Token perplexity and bits per byte of `texts`, each scored as its own document
+    (`token_ids`: their tokens when already known, e.g. read from shards, without <s>)."""
+    if token_ids is not None:
+        docs = [[tok.bos_token_id, *ids] for ids, t in zip(token_ids, texts) if t]
+    else:
+        docs = [[tok.bos_token_id, *_encode(tok, t)] for t in texts if t]
     nll, n_tokens = document_nll(model, docs, batch_size, progress)
     n_bytes = sum(len(t.encode("utf-8")) for t in texts if t)
     return {"ppl": math.exp(nll / n_tokens), "bits_per_byte": nll / (math.log(2) * n_bytes),

@@ -3,7 +3,8 @@
 #   bash recipes/quickstart.sh
 # 1. generate the corpus  2. train a tokenizer  3. pretokenize stories into shards and
 # dialogues into SFT data  4. pretrain the tiny model  5. sample continuations
-# 6. fine-tune it on dialogues (SFT)  7. held-out answers before and after SFT.
+# 6. fine-tune it on dialogues (SFT)  7. held-out answers before and after SFT
+# 8. eval.run on every stage's final checkpoint, ending with the side-by-side table.
 # Everything is written under runs/quickstart (OUT=... to change it); a rerun starts afresh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +42,11 @@ for stage in pretrain sft; do
         --out "$OUT/eval/dialogue_$stage.json"
 done
 
+step "eval: every stage on the same benchmarks"
+STAGES=(pretrain sft)  # a later stage appends its run name here
+checkpoints=() evals=()
+for stage in "${STAGES[@]}"; do checkpoints+=("$OUT/$stage/final"); evals+=("$OUT/eval/$stage"); done
+python -m eval.run "${checkpoints[@]}" --out "$OUT/eval" --quiet
 python - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]
@@ -64,3 +70,7 @@ echo "  pretrain/    checkpoints, report.json, loss_curve.png, TensorBoard logs 
 echo "  sft_data/    dialogues as token ids + assistant-only loss masks"
 echo "  sft/         the same for SFT; chat with: python -m scripts.chat $OUT/sft/final"
 echo "  eval/        held-out answer scores and every reply, per stage"
+echo "  eval/STAGE/  eval.run results per stage: results.json, results.md (metrics, chance levels, samples)"
+echo
+echo "Every stage side by side (python -m eval.compare ${evals[*]}; 25% is chance on the 4-option rows):"
+python -m eval.compare "${evals[@]}" --out "$OUT/eval/compare.md"

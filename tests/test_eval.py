@@ -309,6 +309,11 @@ def test_eval_run_and_compare_end_to_end(random_checkpoint, corpus_dir, data_dir
     b = json.loads((tmp_path / "b" / "results.json").read_text())
     assert list(b["suites"]) == ["ppl", "cloze"] and b["label"] == "shards"
     assert b["suites"]["ppl"]["documents"] == 4
+    run_main([str(random_checkpoint), "--suite", "ppl", "--ppl-data", str(corpus_dir / "stories_val.jsonl"),
+              "--limit", "4", "--out", str(tmp_path / "c")])
+    c = json.loads((tmp_path / "c" / "results.json").read_text())
+    assert c["metrics"]["ppl/ppl"] == pytest.approx(b["metrics"]["ppl/ppl"], rel=1e-6)
+    assert c["suites"]["ppl"]["bytes"] == b["suites"]["ppl"]["bytes"]
 
     capsys.readouterr()
     compare_main([str(tmp_path / "a"), str(tmp_path / "b" / "results.json")])
