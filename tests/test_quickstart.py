@@ -32,5 +32,5 @@ def test_quickstart_pretrains_far_below_the_unigram_baseline(tmp_path):
     assert pretrained["metrics"]["ppl/ppl"] < 20  # held-out synthetic stories (seen 6.77)
     lines = result.stdout.rstrip().splitlines()
     header = lines.index("| metric | chance | pretrain | sft |")
-    assert all(line.startswith("| ") for line in lines[header:])  # the table is the last thing printed
+    assert all(line.startswith("|") for line in lines[header:])  # the table is the last thing printed
     assert len(lines) - header - 2 == len(pretrained["metrics"]) == len(evals["sft"]["metrics"])
