@@ -37,16 +37,26 @@ def generate_replies(model, tok, conversations: list[list[dict]], max_new_tokens
                      do_sample: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                      seed: int = 0, progress: bool = False) -> list[str]:
     """One reply per conversation (each ends with a user turn), batched with left padding."""
+    outputs = generate_batched(model, tok, [prompt_ids(tok, c) for c in conversations], max_new_tokens, batch_size,
+                               do_sample, temperature, top_k, top_p, seed, progress)
+    return [reply_text(tok, ids) for ids in outputs]
+
+
+def generate_batched(model, tok, prompts: list[list[int]], max_new_tokens: int = 64, batch_size: int = 32,
+                     do_sample: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                     seed: int = 0, progress: bool = False) -> list[list[int]]:
+    """The new token ids for each prompt (token ids), stopping at `stop_ids(tok)` (the stop token
+    kept, padding after it dropped); batched with left padding, longest prompts first."""
     import torch
     from tqdm import tqdm
 
     torch.manual_seed(seed)
     device = next(model.parameters()).device
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    prompts = [prompt_ids(tok, c) for c in conversations]
-    # Longest first keeps padding low; the replies are put back in the callers' order.
+    stops = stop_ids(tok)
+    # Longest first keeps padding low; the outputs are put back in the callers' order.
     order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
-    replies = [""] * len(prompts)
+    outputs = [[] for _ in prompts]
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc="generate", unit="batch", disable=not progress or None):
         idx = order[start:start + batch_size]
@@ -56,8 +66,10 @@ def generate_replies(model, tok, conversations: list[list[dict]], max_new_tokens
         sampling = dict(do_sample=True, temperature=temperature, top_k=top_k or None, top_p=top_p) if do_sample else \
             dict(do_sample=False, temperature=None, top_k=None, top_p=None)
         with torch.no_grad():
-            out = model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, eos_token_id=stop_ids(tok),
+            out = model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, eos_token_id=stops,
                                  pad_token_id=pad, **sampling)
         for row, i in enumerate(idx):
-            replies[i] = reply_text(tok, out[row, width:].tolist())
-    return replies
+            new = out[row, width:].tolist()
+            end = next((j for j, t in enumerate(new) if t in stops), None)
+            outputs[i] = new if end is None else new[:end + 1]
+    return outputs
