@@ -115,13 +115,15 @@ def main(argv=None):
     parser.add_argument("--top-k", type=int, default=50)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--allow-pickle-weights", action="store_true",
+                        help="load pickled .bin weights (can run code when unpickled; trusted files only)")
     args = parser.parse_args(argv)
     if args.max_new_tokens < 1:
         raise TinyLLMError("--max-new-tokens must be at least 1")
 
     from tinyllm.model import load_checkpoint
 
-    model, tok = load_checkpoint(args.checkpoint)
+    model, tok = load_checkpoint(args.checkpoint, allow_pickle=args.allow_pickle_weights)
     if tok.chat_template is None:
         raise TinyLLMError(f"{args.checkpoint}: the tokenizer has no chat template; this is not a chat model")
     if args.prompt is not None:

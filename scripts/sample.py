@@ -42,8 +42,10 @@ def main(argv=None):
     parser.add_argument("--top-k", type=int, default=50)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--allow-pickle-weights", action="store_true",
+                        help="load pickled .bin weights (can run code when unpickled; trusted files only)")
     args = parser.parse_args(argv)
-    model, tok = load_model(args.checkpoint)
+    model, tok = load_model(args.checkpoint, allow_pickle=args.allow_pickle_weights)
     prompts = args.prompt or ["Once upon a time"]
     for prompt in prompts:
         for i in range(args.num_samples):

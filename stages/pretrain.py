@@ -67,6 +67,10 @@ def main(argv=None):
 
     model = build_model(cfg.size, len(tok), cfg.seq_len, seed=cfg.seed, bos_id=tok.bos_token_id,
                         eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
+    if cfg.ce_chunk:
+        from tinyllm.loss import use_chunked_loss
+
+        use_chunked_loss(model, cfg.ce_chunk)
     training_args = training_arguments(cfg, dtype)
     # World size and rank come from the Trainer's arguments, which read the launcher's environment.
     tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * training_args.world_size

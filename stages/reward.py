@@ -45,6 +45,7 @@ def load_reward_init(checkpoint: str, seed: int):
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
+    from tinyllm.model import weights_format
     from tinyllm.tokenizer import load_tokenizer
 
     if not (Path(checkpoint) / "config.json").is_file():
@@ -56,7 +57,8 @@ def load_reward_init(checkpoint: str, seed: int):
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # "score.weight newly initialized": expected, it is what we train
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=1, use_safetensors=True,
+        model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=1,
+                                                                   use_safetensors=weights_format(checkpoint),
                                                                    pad_token_id=tok.pad_token_id)
     finally:
         hf_logging.set_verbosity(verbosity)

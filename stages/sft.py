@@ -90,6 +90,10 @@ def main(argv=None):
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, longest, cfg.pack_len)
 
     n_params = model.num_parameters()
+    if cfg.ce_chunk:
+        from tinyllm.loss import use_chunked_loss
+
+        use_chunked_loss(model, cfg.ce_chunk)
     if cfg.lora:
         from peft import get_peft_model
 

@@ -32,11 +32,12 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 from transformers.utils import logging as hf_logging
 
-from tinyllm.atomic import write_json
+from tinyllm.atomic import write_json, write_text
 from tinyllm.errors import TinyLLMError
 
 STAGING = ".staging"
 RUN_FILE = "run.json"
+COMPLETE = "COMPLETE"  # written last into a checkpoint, before it is renamed into place
 LOGS = "logs"  # the launcher tees its log here before the run starts: not part of the run itself
 DEEPSPEED_DIR = Path(__file__).resolve().parents[1] / "recipes" / "deepspeed"
 ZERO_CONFIGS = {"1": "zero1.json", "2": "zero2.json", "3": "zero3.json", "3_offload": "zero3_offload.json"}
@@ -80,9 +81,14 @@ def resolve_dtype(dtype: str) -> str:
 
 
 def complete_checkpoints(out_dir) -> list[Path]:
-    """`checkpoint-N` directories, oldest first (only complete ones exist outside .staging)."""
+    """`checkpoint-N` directories with their completeness marker, oldest first.
+
+    Only complete checkpoints are ever renamed out of .staging; the marker also keeps out a
+    directory copied or restored by hand that lost files on the way.
+    """
     out_dir = Path(out_dir)
-    found = [p for p in out_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    found = [p for p in out_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
+             if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / COMPLETE).is_file()]
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
@@ -99,6 +105,8 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
     """
     out_dir = Path(out_dir)
     run_file = out_dir / RUN_FILE
+    if out_dir.exists() and not out_dir.is_dir():
+        raise TinyLLMError(f"{out_dir}: out_dir exists and is not a directory")
     held = [p for p in out_dir.iterdir() if p.name != LOGS] if out_dir.is_dir() else []
     if held:
         if overwrite:
@@ -115,9 +123,12 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
                                        f"{RESUME_REASONS.get(key, '')}")
         elif not complete_checkpoints(out_dir):
             raise TinyLLMError(f"{out_dir}: not a tinyllm run directory (no {RUN_FILE}); choose another out_dir")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # a save that was cut off
-    write_json(run_file, run)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # a save that was cut off
+        write_json(run_file, run)
+    except OSError as err:
+        raise TinyLLMError(f"{out_dir}: cannot write the run there ({err.strerror or err}); choose another out_dir") from None
     return latest_checkpoint(out_dir) if resume else None
 
 
@@ -125,6 +136,13 @@ class AtomicCheckpoints:
     """Mixin for a Trainer (or a TRL trainer): checkpoints appear only when complete (see module docstring)."""
 
     _staging_root = None
+    nonfinite = None  # a tinyllm.faults.NonFiniteLoss, set by train()
+
+    def training_step(self, model, inputs, *args, **kwargs):
+        loss = super().training_step(model, inputs, *args, **kwargs)
+        if self.nonfinite is not None:
+            loss = self.nonfinite.check(loss, model, self.state.global_step, self.args.output_dir)
+        return loss
 
     def _get_output_dir(self, trial):
         return self._staging_root or super()._get_output_dir(trial)
@@ -141,6 +159,7 @@ class AtomicCheckpoints:
         # model shards): the checkpoint is complete only when all of them are done.
         self.accelerator.wait_for_everyone()
         if self.args.should_save:
+            write_text(run_dir / STAGING / name / COMPLETE, f"step {self.state.global_step}\n")
             final = run_dir / name
             if final.exists():  # the same step saved again (e.g. the last step): newest wins
                 shutil.rmtree(final)
@@ -279,15 +298,33 @@ def _unpartitioned_like(model):
 
 
 def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
-    """Run (or resume) training; False when it stopped early at `stop_at_step`."""
+    """Run (or resume) training; False when it stopped early at `stop_at_step`.
+
+    SIGTERM / SIGINT save a checkpoint and exit with 128 + signal; a non-finite loss stops the
+    run (or skips up to cfg.max_bad_batches batches); a disk too small is refused first
+    (tinyllm.faults).
+    """
+    from tinyllm.faults import GracefulStop, NonFiniteLoss, check_free_space
+
     is_main = trainer.is_world_process_zero()
+    if is_main:
+        check_free_space(cfg.out_dir, trainer.model, cfg.save_total_limit)
     if cfg.stop_at_step:
         trainer.add_callback(StopAtStep(cfg.stop_at_step))
+    stop = GracefulStop()
+    trainer.add_callback(stop)
+    trainer.nonfinite = NonFiniteLoss(cfg.max_bad_batches)
     if resume_from and is_main:
         print(f"resuming from {resume_from}")
     elif cfg.resume and is_main:
         print(f"resume=true but {cfg.out_dir} has no complete checkpoint yet: starting from step 0")
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if stop.received is not None:
+        if is_main:
+            print(f"{stop.signal_name} at step {trainer.state.global_step}: saved "
+                  f"{Path(cfg.out_dir) / f'{PREFIX_CHECKPOINT_DIR}-{trainer.state.global_step}'}; continue with "
+                  f"resume=true (or RESUME=1 with the launcher)")
+        raise SystemExit(128 + stop.received)
     if trainer.state.global_step < trainer.state.max_steps:
         if is_main:
             print(f"stopped at step {trainer.state.global_step} of {trainer.state.max_steps}; continue with "

@@ -76,7 +76,21 @@ def build_model(size: str, vocab_size: int, max_seq_len: int, seed: int = 0, **s
     return LlamaForCausalLM(config)
 
 
-def load_checkpoint(checkpoint, train: bool = False):
+def weights_format(path, allow_pickle: bool = False) -> bool:
+    """True to load safetensors; pickled `.bin` weights (which can run code when unpickled) only
+    with `allow_pickle`, and then through torch.load(weights_only=True) as transformers does."""
+    path = Path(path)
+    if any(path.glob("*.safetensors")):
+        return True
+    if any(path.glob("*.bin")) and not allow_pickle:
+        raise TinyLLMError(f"{path}: holds pickled .bin weights, not safetensors; loading them needs an explicit "
+                           f"opt-in (allow_pickle=True, or --allow-pickle-weights where a command offers it)")
+    if not any(path.glob("*.bin")):
+        raise TinyLLMError(f"{path}: no model weights (no *.safetensors)")
+    return False
+
+
+def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False):
     """(model, tokenizer) from a checkpoint directory: plain HF, safetensors, no remote code."""
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
@@ -90,7 +104,7 @@ def load_checkpoint(checkpoint, train: bool = False):
     if not (path / "config.json").is_file():
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
     tok = load_tokenizer(path)
-    model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True)
+    model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=weights_format(path, allow_pickle))
     model.train(train)
     return model, tok
 

@@ -214,6 +214,8 @@ def load_reward_model(path):
         raise TinyLLMError(f"{path}: not a reward model ({', '.join(architectures) or 'no architecture'}); "
                            f"train one with stages.reward")
     tok = load_tokenizer(path)
-    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True)
+    from tinyllm.model import weights_format
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=weights_format(path))
     model.eval()
     return model, tok

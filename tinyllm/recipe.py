@@ -146,10 +146,13 @@ class TrainRecipe:
     resume: bool = False               # continue from the newest complete checkpoint in out_dir
     overwrite: bool = False            # replace what out_dir holds
     peak_tflops: float | None = None   # device peak for MFU (auto on known GPUs)
+    max_bad_batches: int = 0           # micro-batches with a NaN / inf loss skipped before the run stops
+    ce_chunk: int = 0                  # > 0: LM loss over this many tokens at a time, no full logits (tinyllm.loss)
     deepspeed: int | str | None = None  # DeepSpeed ZeRO: 1, 2, 3, 3_offload (recipes/deepspeed/) or a JSON path; null: none
 
     POSITIVE = ("batch_size", "grad_accum", "max_steps", "log_every")
-    NON_NEGATIVE = ("eval_every", "save_every", "warmup_steps", "num_workers", "save_total_limit")
+    NON_NEGATIVE = ("eval_every", "save_every", "warmup_steps", "num_workers", "save_total_limit", "max_bad_batches",
+                    "ce_chunk")
 
     def check(self) -> None:
         """Refuse values no run can use, naming the key."""

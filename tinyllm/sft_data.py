@@ -45,8 +45,12 @@ def render(tok, messages) -> tuple[list[int], list[int]]:
     return list(out["input_ids"]), [int(m) for m in out["assistant_masks"]]
 
 
-class Refused(pickle.UnpicklingError):
-    """The pickle asks for more than plain data."""
+class BadPickle(ValueError):
+    """Not a pickle of plain data: the one error `safe_loads` raises, whatever the bytes."""
+
+
+class Refused(BadPickle):
+    """The pickle asks for more than plain data (a global, a persistent id)."""
 
 
 class SafeUnpickler(pickle.Unpickler):
@@ -57,6 +61,19 @@ class SafeUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         raise Refused("uses persistent ids; only plain data is allowed")
+
+
+def safe_loads(data: bytes):
+    """Plain lists, dicts, strings and numbers from pickle bytes, or BadPickle; never runs code.
+
+    Fuzzed in tests/test_bad_inputs.py over thousands of crafted and random pickles.
+    """
+    try:
+        return SafeUnpickler(io.BytesIO(data)).load()
+    except BadPickle:
+        raise
+    except Exception as err:  # truncated, not a pickle, bad opcode arguments, ...
+        raise BadPickle(f"{type(err).__name__}: {err}") from None
 
 
 def save_sft(path, samples: list[dict], header: dict) -> None:
@@ -72,11 +89,11 @@ def load_sft(path, tokenizer=None) -> dict:
     if not path.is_file():
         raise TinyLLMError(f"{path}: SFT data file not found")
     try:
-        data = SafeUnpickler(io.BytesIO(path.read_bytes())).load()
+        data = safe_loads(path.read_bytes())
     except Refused as err:
         raise TinyLLMError(f"{path}: refused, not a plain-data pickle ({err})") from None
-    except Exception as err:  # truncated or not a pickle at all
-        raise TinyLLMError(f"{path}: not a readable SFT pickle ({type(err).__name__}: {err})") from None
+    except BadPickle as err:  # truncated or not a pickle at all
+        raise TinyLLMError(f"{path}: not a readable SFT pickle ({err})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TinyLLMError(f"{path}: not a {FORMAT} file (make it with data_prep.sft)")
     if data.get("version") != VERSION:
