@@ -74,12 +74,13 @@ fi
 if [ -n "${HOSTFILE:-}" ]; then
     [ -f "$HOSTFILE" ] || { echo "error: HOSTFILE $HOSTFILE not found" >&2; exit 2; }
     WHERE="the nodes and slots of $HOSTFILE"
+    SLOTS=$([ "${GIVEN_GPUS:-0}" -gt 0 ] && echo "$GIVEN_GPUS" || true)  # N_GPUS=0 (CPU): every slot is a process
     # The deepspeed launcher reads the nodes and their slots from the hostfile; each rank finds its
     # LOCAL_RANK in the environment (--no_local_rank: the stages take only recipe arguments).
     # N_NODES and N_GPUS, when given, limit how many hosts and slots of the hostfile are used; the
     # master is the hostfile's first host unless MASTER_ADDR says otherwise.
     CMD=(deepspeed --hostfile "$HOSTFILE" --master_port "$MASTER_PORT" ${GIVEN_ADDR:+--master_addr "$GIVEN_ADDR"}
-         ${GIVEN_NODES:+--num_nodes "$GIVEN_NODES"} ${GIVEN_GPUS:+--num_gpus "$GIVEN_GPUS"}
+         ${GIVEN_NODES:+--num_nodes "$GIVEN_NODES"} ${SLOTS:+--num_gpus "$SLOTS"}
          --no_local_rank --module "stages.$STAGE" "${ARGS[@]}")
 elif [ "$N_NODES" -eq 1 ] && [ "$PROCS_PER_NODE" -eq 1 ]; then
     CMD=(python -m "stages.$STAGE" "${ARGS[@]}")

@@ -277,24 +277,32 @@ def trained_model(trainer):
     state = trainer.accelerator.get_state_dict(trainer.model_wrapped)  # full weights on rank 0 only
     if not trainer.is_world_process_zero():
         return None
-    plain = _unpartitioned_like(model)
+    plain = _unpartitioned_like(model, trainer.args)
     plain.load_state_dict(state, strict=True)
     return plain.to(device=trainer.args.device, dtype=next(iter(state.values())).dtype)
 
 
-def _unpartitioned_like(model):
-    """A freshly built model of the same class and config (and LoRA adapters), with full-size weights."""
-    from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
+def _unpartitioned_like(model, training_args):
+    """A freshly built model of the same class and config (and LoRA adapters), with full-size weights.
 
-    assert is_deepspeed_zero3_enabled()  # the plain constructor below, unlike from_pretrained, never partitions
+    Built with transformers' ZeRO-3 switch off: while it is on, constructors that build their parts
+    through from_config (LlamaForSequenceClassification's backbone) partition them under
+    deepspeed.zero.Init, a collective the other ranks never join.
+    """
+    from transformers.integrations.deepspeed import set_hf_deepspeed_config, unset_hf_deepspeed_config
+
     try:
         from peft import PeftModel, get_peft_model
     except ImportError:
         PeftModel = None
-    if PeftModel is not None and isinstance(model, PeftModel):
-        base = model.get_base_model()
-        return get_peft_model(type(base)(base.config), model.peft_config[model.active_adapter])
-    return type(model)(model.config)
+    unset_hf_deepspeed_config()
+    try:
+        if PeftModel is not None and isinstance(model, PeftModel):
+            base = model.get_base_model()
+            return get_peft_model(type(base)(base.config), model.peft_config[model.active_adapter])
+        return type(model)(model.config)
+    finally:
+        set_hf_deepspeed_config(training_args.hf_deepspeed_config)
 
 
 def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
