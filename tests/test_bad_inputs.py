@@ -195,7 +195,7 @@ CASES = [
      r"recipe key 'deepspeed': '4' is neither a ZeRO stage \(1, 2, 3, 3_offload\) nor a JSON file", ["o"]),
     ("deepspeed-config-not-json", "stages.pretrain",
      lambda t, f: [ROOT / "recipes/ptm_tiny.yaml", f"data_dir={f.data}", f"out_dir={t / 'o'}",
-                   f"deepspeed={write(t / 'ds.json', '{\"zero_optimization\": {\"stage\": 2},')}"],
+                   "deepspeed=" + str(write(t / "ds.json", '{"zero_optimization": {"stage": 2},'))],
      r"ds.json:1: not valid JSON", ["o"]),
     ("deepspeed-config-disagrees-with-recipe", "stages.pretrain",
      lambda t, f: [ROOT / "recipes/ptm_tiny.yaml", f"data_dir={f.data}", f"out_dir={t / 'o'}", "batch_size=8",

@@ -241,9 +241,9 @@ def load_deepspeed_config(choice) -> dict | None:
     """
     if choice is None or str(choice).lower() in ("0", "none", ""):
         return None
-    path = DEEPSPEED_DIR / ZERO_CONFIGS[str(choice)] if str(choice) in ZERO_CONFIGS else Path(choice)
+    path = DEEPSPEED_DIR / ZERO_CONFIGS[str(choice)] if str(choice) in ZERO_CONFIGS else Path(str(choice))
     if not path.is_file():
-        raise TinyLLMError(f"recipe key 'deepspeed': {choice!r} is neither a ZeRO stage ({', '.join(ZERO_CONFIGS)}) "
+        raise TinyLLMError(f"recipe key 'deepspeed': '{choice}' is neither a ZeRO stage ({', '.join(ZERO_CONFIGS)}) "
                            f"nor a JSON file")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
