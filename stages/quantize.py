@@ -67,8 +67,8 @@ class QuantRecipe:
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m stages.quantize", description=__doc__.split("\n\n")[0],
-        epilog="Recipe keys (in the YAML or as key=value, in both forms): "
-               + ", ".join(f.name for f in dataclasses.fields(QuantRecipe)),
+        epilog=__doc__.split("\n\n", 1)[1] + "\nRecipe keys (in the YAML or as key=value, with a recipe or a "
+               "checkpoint): " + ", ".join(f.name for f in dataclasses.fields(QuantRecipe)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="RECIPE.yaml (e.g. recipes/quant_24m.yaml), or a CHECKPOINT directory")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")

@@ -12,6 +12,8 @@ and why:
   norms always stay in the checkpoint's dtype);
 - `memory_bytes` counts what a quantized model holds: bitsandbytes keeps the int8 row scales and
   the 4-bit block absmax and code tables outside `parameters()`, so parameter sizes alone undercount;
+- `portable_4bit`: on CPUs with AVX512-BF16, bitsandbytes 0.50.2's repacked 4-bit kernel fails for
+  some widths and is saved wrongly; tinyllm's loaders use the portable path instead;
 - `tokens_per_second`: greedy generation speed with the KV cache, as a user would chat.
 """
 
@@ -265,9 +267,9 @@ def resolve_device(device: str) -> str:
     import torch
 
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise TinyLLMError(f"device '{device}' asked for, but no GPU is visible; use cpu (or auto)")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device != "cpu" and not device.startswith("cuda"):
         raise TinyLLMError(f"device must be auto, cpu or cuda[:N], not '{device}'")
-    return device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise TinyLLMError(f"device '{device}' asked for, but no GPU is visible; use cpu (or auto)")
+    return "cuda:0" if device == "cuda" else device  # an explicit index for accelerate's device_map
