@@ -189,11 +189,11 @@ def main(argv=None):
             quantized = quantize(source, configs[method], device)
             save_quantized(quantized, tok, out_dir / method, cfg.overwrite)
             del quantized
+            print(f"{method}: saved {out_dir / method}, measuring it")
             # What is measured is the checkpoint as saved and loaded again, as a user gets it.
             model, qtok = load_quantized(out_dir / method, device)
             runs[method] = measure(method, model, qtok, out_dir / method, cfg, suites, opts)
             del model
-            print(f"{method}: {out_dir / method}")
 
     for label, results in runs.items():
         write_results(out_dir / "eval" / label, results)
