@@ -378,7 +378,8 @@ def markdown(rows: list[Row], device: str, peak_source: str) -> str:
         mfu = f"{100 * r.mfu:.1f}%" if r.mfu is not None else "n/a"
         mem = f"{r.peak_mem_gb:.2f} GB" if r.peak_mem_gb is not None else "n/a"
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "1.00x"
-        lines.append(f"| {r.part} | {r.config} | {r.variant} | {r.rate:,.0f} {r.unit} | {mfu} | {mem} | {ratio} |")
+        rate = f"{r.rate:,.0f}" if r.rate >= 100 else f"{r.rate:.2f}"
+        lines.append(f"| {r.part} | {r.config} | {r.variant} | {rate} {r.unit} | {mfu} | {mem} | {ratio} |")
     return "\n".join(lines)
 
 

@@ -135,7 +135,7 @@ class TrainRecipe:
     beta2: float = 0.95
     grad_clip: float = 1.0
     dtype: str = "auto"                # auto (bf16 on GPU, fp32 on CPU), fp32, bf16, fp16
-    compile: bool | str = "auto"       # torch.compile the model: true, false or auto (on a GPU)
+    compile: bool | str = False        # torch.compile the model: true, false or auto (on a GPU only)
     eval_every: int = 200              # validation loss every N steps (0: only at the end)
     save_every: int = 500              # checkpoint every N steps (0: only at the end)
     save_total_limit: int = 2          # keep the newest N checkpoints
