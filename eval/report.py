@@ -24,7 +24,7 @@ def fmt(metric: str, value) -> str:
         return f"{100 * value:.1f}%"
     if metric.endswith("ppl"):
         return f"{value:.2f}"
-    if metric.endswith("words"):
+    if metric.endswith("words") or metric.endswith("per_s"):
         return f"{value:.1f}"
     return f"{value:.3f}"
 

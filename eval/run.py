@@ -262,11 +262,16 @@ def default_label(checkpoint) -> str:
 
 def evaluate_checkpoint(checkpoint, suites, opts, label: str | None = None, progress: bool = True) -> dict:
     """Every suite on one checkpoint; metrics are named SUITE/METRIC."""
-    from tqdm import tqdm
-
     from tinyllm.model import load_checkpoint
 
     model, tok = load_checkpoint(checkpoint)
+    return evaluate_model(model, tok, checkpoint, suites, opts, label, progress)
+
+
+def evaluate_model(model, tok, checkpoint, suites, opts, label: str | None = None, progress: bool = True) -> dict:
+    """Every suite on a model already in memory (e.g. on a GPU, or quantized) that `checkpoint` names."""
+    from tqdm import tqdm
+
     results = {"checkpoint": str(checkpoint), "label": label or default_label(checkpoint),
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "settings": {
                    k: v for k, v in vars(opts).items() if k not in ("checkpoints", "label", "out", "suite", "quiet")},

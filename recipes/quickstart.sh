@@ -4,8 +4,9 @@
 # 1. generate the corpus  2. train a tokenizer  3. pretokenize stories into shards, dialogues
 # into SFT data, preference pairs into a dataset  4. pretrain the tiny model  5. sample
 # continuations  6. fine-tune it on dialogues (SFT)  7. train a reward model  8. align the SFT
-# model with DPO  9. held-out answers of every stage  10. eval.run on every stage's final
-# checkpoint, ending with the side-by-side table.
+# model with DPO, and quantize it to int8 and nf4 (its table: size, memory, tokens/s, quality)
+# 9. held-out answers of every stage  10. eval.run on every stage's final checkpoint, ending with
+# the side-by-side table.
 # Everything is written under runs/quickstart (OUT=... to change it); a rerun starts afresh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +46,8 @@ python -m stages.reward recipes/rm_tiny.yaml model="$OUT/sft/final" data="$OUT/p
 
 step "8/10 DPO from the SFT model"
 python -m stages.dpo recipes/dpo_tiny.yaml model="$OUT/sft/final" data="$OUT/pref_data" out_dir="$OUT/dpo" overwrite=true
+step "8/10 quantize the DPO model: int8 and nf4 beside the original (bitsandbytes)"
+python -m stages.quantize recipes/quant_tiny.yaml model="$OUT/dpo/final" out_dir="$OUT/quant" overwrite=true
 
 step "9/10 held-out answers of every stage"
 for stage in pretrain sft dpo; do
@@ -62,7 +65,7 @@ python - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]
 load = lambda path: json.load(open(f"{out}/{path}"))
-r, s, rm, dpo = (load(f"{k}/report.json") for k in ("pretrain", "sft", "rm", "dpo"))
+r, s, rm, dpo, q = (load(f"{k}/report.json") for k in ("pretrain", "sft", "rm", "dpo", "quant"))
 before, after, aligned = (load(f"eval/dialogue_{k}.json")["scores"]["all"] for k in ("pretrain", "sft", "dpo"))
 print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps']} steps, {r['tokens_seen']:,} tokens, "
       f"{r['train_seconds']:.0f}s of training\n"
@@ -78,6 +81,9 @@ print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps'
       f"{100 * dpo['sft_preference_accuracy']:.1f}% (SFT) -> {100 * dpo['preference_accuracy']:.1f}% (DPO); "
       f"exact reply {100 * after['exact_match']:.1f}% -> {100 * aligned['exact_match']:.1f}%, "
       f"answer found {100 * after['answer_found']:.1f}% -> {100 * aligned['answer_found']:.1f}%")
+w = {k: v["weights_bytes"] for k, v in q["runs"].items()}
+print("        quantized DPO model: " + "; ".join(
+      f"{k} weights {w[k] / w['original']:.2f}x, perplexity {100 * c:+.2f}%" for k, c in q["ppl_change"].items()))
 PY
 echo
 echo "quickstart done in $(( $(date +%s) - start ))s. Written under $OUT:"
@@ -90,6 +96,7 @@ echo "  sft/         the same for SFT; chat with: python -m scripts.chat $OUT/sf
 echo "  pref_data/   preference pairs (datasets on disk: train, held-out test)"
 echo "  rm/          reward model; score with: python -m stages.reward --score $OUT/rm/final --data $OUT/pref_data"
 echo "  dpo/         the DPO-aligned model; chat with: python -m scripts.chat $OUT/dpo/final"
+echo "  quant/       int8/ and nf4/: bitsandbytes checkpoints of the DPO model; report.md (the table), eval/"
 echo "  eval/        held-out answer scores and every reply, per stage"
 echo "  eval/STAGE/  eval.run results per stage: results.json, results.md (metrics, chance levels, samples)"
 echo

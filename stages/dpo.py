@@ -57,6 +57,22 @@ MUST_MATCH = ("model", "data", "beta", "loss_type", "sft_weight", "max_length", 
               "lora_alpha", "lora_targets")
 
 
+def dpo_arguments(cfg: DPORecipe, dtype: str, **overrides):
+    """The DPOConfig of a DPO recipe (scripts.bench times this same configuration)."""
+    from trl import DPOConfig
+
+    from tinyllm.engine import training_arguments
+
+    return training_arguments(
+        cfg, dtype, DPOConfig, beta=cfg.beta, max_length=cfg.max_length,
+        # A little NLL on the chosen answers keeps DPO from lowering the likelihood of both answers.
+        loss_type=[cfg.loss_type, "sft"] if cfg.sft_weight else [cfg.loss_type],
+        loss_weights=[1.0, cfg.sft_weight] if cfg.sft_weight else None,
+        precompute_ref_log_probs=cfg.precompute_ref, include_num_input_tokens_seen="non_padding",
+        disable_dropout=True, eval_strategy="steps" if cfg.eval_every else "no", **overrides,
+    )
+
+
 def main(argv=None):
     args = recipe_parser(DPORecipe, "Align an SFT model with preference pairs by DPO (TRL DPOTrainer).",
                          "recipes/dpo_24m.yaml").parse_args(argv)
@@ -64,10 +80,10 @@ def main(argv=None):
     cfg.check()
 
     # Heavy imports only once the recipe is known to be good.
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOTrainer
 
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, trained_model, training_arguments, use_step_log)
+                                resolve_dtype, save_final, train, trained_model, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.preference import load_preferences, preference_accuracy
 
@@ -91,14 +107,7 @@ def main(argv=None):
     model.train()
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
-    training_args = training_arguments(
-        cfg, dtype, DPOConfig, beta=cfg.beta, max_length=cfg.max_length,
-        # A little NLL on the chosen answers keeps DPO from lowering the likelihood of both answers.
-        loss_type=[cfg.loss_type, "sft"] if cfg.sft_weight else [cfg.loss_type],
-        loss_weights=[1.0, cfg.sft_weight] if cfg.sft_weight else None,
-        precompute_ref_log_probs=cfg.precompute_ref, include_num_input_tokens_seen="non_padding",
-        disable_dropout=True, eval_strategy="steps" if cfg.eval_every else "no",
-    )
+    training_args = dpo_arguments(cfg, dtype)
     is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     config = model.config

@@ -35,6 +35,18 @@ class PretrainRecipe(TrainRecipe):
 MUST_MATCH = ("data_dir", "tokenizer", "size", "seq_len", "batch_size", "grad_accum", "seed")
 
 
+def make_model(cfg: PretrainRecipe, vocab_size: int, **special_ids):
+    """The freshly initialised model the stage trains (scripts.bench times this same set-up)."""
+    from tinyllm.model import build_model
+
+    model = build_model(cfg.size, vocab_size, cfg.seq_len, seed=cfg.seed, **special_ids)
+    if cfg.ce_chunk:
+        from tinyllm.loss import use_chunked_loss
+
+        use_chunked_loss(model, cfg.ce_chunk)
+    return model
+
+
 def main(argv=None):
     args = recipe_parser(PretrainRecipe, "Pretrain a Llama on memmapped token shards.", "recipes/ptm_24m.yaml").parse_args(argv)
     cfg = load_recipe(args.recipe, args.overrides, PretrainRecipe)
@@ -47,7 +59,7 @@ def main(argv=None):
                                 prepare_run, resolve_dtype, save_final, train, trained_model, training_arguments,
                                 use_step_log)
     from tinyllm.metrics import unigram_cross_entropy
-    from tinyllm.model import build_model, count_params, flops_per_token, get_size
+    from tinyllm.model import count_params, flops_per_token, get_size
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
     from tinyllm.tokenizer import load_tokenizer
 
@@ -65,12 +77,7 @@ def main(argv=None):
 
     out_dir = Path(cfg.out_dir)
 
-    model = build_model(cfg.size, len(tok), cfg.seq_len, seed=cfg.seed, bos_id=tok.bos_token_id,
-                        eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
-    if cfg.ce_chunk:
-        from tinyllm.loss import use_chunked_loss
-
-        use_chunked_loss(model, cfg.ce_chunk)
+    model = make_model(cfg, len(tok), bos_id=tok.bos_token_id, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
     training_args = training_arguments(cfg, dtype)
     # World size and rank come from the Trainer's arguments, which read the launcher's environment.
     tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * training_args.world_size

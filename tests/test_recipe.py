@@ -62,10 +62,11 @@ def test_every_shipped_recipe_loads_and_passes_its_stage_checks():
     from conftest import ROOT
     from stages.dpo import DPORecipe
     from stages.pretrain import PretrainRecipe
+    from stages.quantize import QuantRecipe
     from stages.reward import RewardRecipe
     from stages.sft import SFTRecipe
 
-    schemas = {"ptm": PretrainRecipe, "sft": SFTRecipe, "rm": RewardRecipe, "dpo": DPORecipe}
+    schemas = {"ptm": PretrainRecipe, "sft": SFTRecipe, "rm": RewardRecipe, "dpo": DPORecipe, "quant": QuantRecipe}
     recipes = sorted((ROOT / "recipes").glob("*.yaml"))
     checked = set()
     for path in recipes:

@@ -42,6 +42,14 @@ def generate_replies(model, tok, conversations: list[list[dict]], max_new_tokens
     return [reply_text(tok, ids) for ids in outputs]
 
 
+def fast_generation(model) -> dict:
+    """generate() arguments that speed decoding up where they pay: on a GPU a static KV cache, which
+    transformers then decodes with a torch.compile'd forward (CUDA graphs, no per-token Python or
+    allocation). On a CPU, or for a bitsandbytes model (not compilable), the default dynamic cache."""
+    on_gpu = next(model.parameters()).device.type == "cuda"
+    return {"cache_implementation": "static"} if on_gpu and getattr(model, "hf_quantizer", None) is None else {}
+
+
 def generate_batched(model, tok, prompts: list[list[int]], max_new_tokens: int = 64, batch_size: int = 32,
                      do_sample: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                      seed: int = 0, progress: bool = False) -> list[list[int]]:
@@ -67,7 +75,7 @@ def generate_batched(model, tok, prompts: list[list[int]], max_new_tokens: int =
             dict(do_sample=False, temperature=None, top_k=None, top_p=None)
         with torch.no_grad():
             out = model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, eos_token_id=stops,
-                                 pad_token_id=pad, **sampling)
+                                 pad_token_id=pad, **sampling, **fast_generation(model))
         for row, i in enumerate(idx):
             new = out[row, width:].tolist()
             end = next((j for j, t in enumerate(new) if t in stops), None)

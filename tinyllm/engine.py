@@ -67,6 +67,12 @@ def device_peak_flops(peak_tflops: float | None) -> tuple[float | None, str]:
     return None, "CPU: no peak, set peak_tflops for MFU"
 
 
+def compile_enabled(cfg) -> bool:
+    """The recipe key `compile`: auto compiles on a GPU, where it pays in minutes; on a CPU the
+    compile time (a minute or more per shape) outweighs what it saves on a short run."""
+    return torch.cuda.is_available() if cfg.compile == "auto" else bool(cfg.compile)
+
+
 def resolve_dtype(dtype: str) -> str:
     """auto -> bf16 on a GPU that has it, fp16 on other GPUs, fp32 on CPU."""
     if dtype not in ("auto", "fp32", "bf16", "fp16"):
@@ -200,7 +206,7 @@ def training_arguments(cfg, dtype: str, args_class=None, **stage_args):
         optim="adamw_torch_fused" if on_gpu else "adamw_torch",
         bf16=dtype == "bf16",
         fp16=dtype == "fp16",
-        torch_compile=cfg.compile,
+        torch_compile=compile_enabled(cfg),
         use_cpu=not on_gpu,  # without it, CPU ranks under torchrun silently train alone
         eval_strategy="steps" if cfg.eval_every else "no",
         eval_steps=cfg.eval_every or None,

@@ -60,6 +60,9 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         return grad_hidden, grad_weight, None, None, None
 
 
+# Run eagerly under torch.compile: the chunk loop and its data-dependent skips would only cause graph
+# breaks, and each chunk is one large matmul that gains nothing from fusion; the model's trunk compiles.
+@torch.compiler.disable
 def chunked_cross_entropy(hidden, weight, targets, chunk: int = 4096, num_items=None):
     """Mean (or sum / num_items, as the Trainer normalises across accumulation) token CE."""
     hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)

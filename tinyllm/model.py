@@ -105,6 +105,10 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
     tok = load_tokenizer(path)
     model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=weights_format(path, allow_pickle))
+    if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.quant
+        from tinyllm.quant import portable_4bit
+
+        portable_4bit(model)
     model.train(train)
     return model, tok
 

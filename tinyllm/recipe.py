@@ -135,7 +135,7 @@ class TrainRecipe:
     beta2: float = 0.95
     grad_clip: float = 1.0
     dtype: str = "auto"                # auto (bf16 on GPU, fp32 on CPU), fp32, bf16, fp16
-    compile: bool = False              # torch.compile the model
+    compile: bool | str = False        # torch.compile the model: true, false or auto (on a GPU only)
     eval_every: int = 200              # validation loss every N steps (0: only at the end)
     save_every: int = 500              # checkpoint every N steps (0: only at the end)
     save_total_limit: int = 2          # keep the newest N checkpoints
@@ -164,6 +164,8 @@ class TrainRecipe:
                 raise TinyLLMError(f"recipe key '{key}' must be >= 0, got {getattr(self, key)}")
         if self.lr <= 0:
             raise TinyLLMError(f"recipe key 'lr' must be > 0, got {self.lr}")
+        if self.compile not in (True, False, "auto"):
+            raise TinyLLMError(f"recipe key 'compile' must be true, false or auto, got {self.compile!r}")
 
 
 LLAMA_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

@@ -1,0 +1,452 @@
+"""Benchmark: our training stages and generation beside the plain baseline, in one process.
+
+    python -m scripts.bench                          # GPU: every size at vocab 4096 and 64793; CPU: a tiny smoke run
+    python -m scripts.bench --sizes 24m 134m --vocabs 64793 --parts pretrain --steps 20
+    python -m scripts.bench --parts dpo generate --out runs/bench    # also writes bench.json and bench.md
+
+Each row is measured in this process, on the same device, batch and sequence length as its
+baseline, and the table gives the ratio to it:
+
+- pretrain: the baseline is the plain loop, `transformers.LlamaForCausalLM` (the same config),
+  torch AdamW (default, not fused), bf16 autocast on a GPU, eager. Ours is what
+  `stages.pretrain` runs: the same Trainer, arguments and model set-up the stage builds from a
+  recipe (torch.compile on a GPU with `compile: auto`, fused AdamW, chunked linear cross-entropy
+  from `ce_chunk`, SDPA attention, pinned memory).
+- sft: the baseline pads each batch to its longest conversation in a plain loop; ours is the SFT
+  stage's Trainer with `batching=packed`. Tokens/s counts real (non-padding) tokens.
+- dpo: TRL's DPOTrainer with its default DPOConfig against the DPO stage's configuration, with a
+  frozen reference and with precomputed reference log-probs; pairs/s over the timed steps.
+- generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch`; ours adds what
+  `tinyllm.chat.fast_generation` adds (a static KV cache, compiled, on a GPU).
+
+MFU counts 6·N (all parameters, the tied embedding once) + 12·layers·dim·seq FLOPs per trained
+token over the device's bf16 dense peak (`--peak-tflops` to set it; none on a CPU). Timing skips
+`--warmup` steps (compilation happens there) and averages the next `--steps`. Peak memory is
+torch.cuda's peak allocation per row (n/a on a CPU). The numbers of record are in docs/PERFORMANCE.md.
+"""
+
+import argparse
+import gc
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tinyllm.errors import run_cli
+
+PARTS = ("pretrain", "sft", "dpo", "generate")
+
+
+@dataclass
+class Row:
+    part: str
+    config: str          # e.g. "24m / vocab 64793 / batch 64 x 512"
+    variant: str         # "baseline" or what ours adds
+    rate: float          # tokens/s (pairs/s for dpo)
+    unit: str
+    mfu: float | None = None
+    peak_mem_gb: float | None = None
+    ratio: float | None = None
+    notes: dict = field(default_factory=dict)
+
+
+def cuda_sync():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def reset_memory():
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_memory_gb():
+    import torch
+
+    return torch.cuda.max_memory_allocated() / 1e9 if torch.cuda.is_available() else None
+
+
+def mean_step_seconds(stamps: list[float], warmup: int) -> float:
+    """Mean seconds per step from the wall-clock times at which steps ended, skipping warm-up steps."""
+    timed = stamps[warmup:]
+    if len(timed) < 2:
+        raise ValueError(f"need at least warmup + 2 steps, got {len(stamps)} step times")
+    return (timed[-1] - timed[0]) / (len(timed) - 1)
+
+
+class StepClock:
+    """A TrainerCallback that records when each optimizer step ends (after the device finishes it)."""
+
+    def __new__(cls):
+        from transformers import TrainerCallback
+
+        class _Clock(TrainerCallback):
+            def __init__(self):
+                self.stamps, self.tokens = [], []
+
+            def on_step_end(self, args, state, control, **kwargs):
+                cuda_sync()
+                self.stamps.append(time.perf_counter())
+                self.tokens.append(state.num_input_tokens_seen)  # counted when include_num_input_tokens_seen
+
+        return _Clock()
+
+
+def quiet(trainer):
+    """Without the Trainer's printed log dicts, which would bury the table."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+class RandomWindows:
+    """Pretraining windows of random token ids (the speed of a step does not depend on the text)."""
+
+    def __init__(self, vocab: int, seq_len: int, n: int, seed: int = 0):
+        import torch
+
+        g = torch.Generator().manual_seed(seed)
+        self.ids = torch.randint(0, vocab, (n, seq_len), generator=g)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, i):
+        return {"input_ids": self.ids[i], "labels": self.ids[i]}
+
+
+# ----------------------------------------------------------------------------- pretraining
+
+def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts, tmp: Path) -> list[Row]:
+    import torch
+
+    from stages.pretrain import PretrainRecipe, make_model
+    from tinyllm.engine import AtomicTrainer, compile_enabled, device_peak_flops, resolve_dtype, training_arguments
+    from tinyllm.model import build_model, flops_per_token
+
+    steps = opts.warmup + opts.steps
+    data = RandomWindows(vocab, seq_len, batch * steps)
+    peak, _ = device_peak_flops(opts.peak_tflops)
+    flops = flops_per_token(size, vocab, seq_len)
+    on_gpu = torch.cuda.is_available()
+    device = "cuda" if on_gpu else "cpu"
+    config = f"{size} / vocab {vocab} / batch {batch} x {seq_len}"
+    tokens_per_step = batch * seq_len
+
+    def row(variant, seconds, **notes):
+        rate = tokens_per_step / seconds
+        return Row("pretrain", config, variant, rate, "tok/s", rate * flops / peak if peak else None,
+                   peak_memory_gb(), notes=notes)
+
+    # The plain baseline: what a first PyTorch training loop for a HF Llama looks like.
+    reset_memory()
+    model = build_model(size, vocab, seq_len).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
+    stamps = []
+    for step in range(steps):
+        ids = data.ids[step * batch:(step + 1) * batch].to(device)
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=on_gpu):
+            loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        cuda_sync()
+        stamps.append(time.perf_counter())
+    rows = [row("baseline: HF Llama, AdamW, eager" + (", bf16 autocast" if on_gpu else ""),
+                mean_step_seconds(stamps, opts.warmup))]
+    del model, optimizer
+    # Ours: the stage's own model set-up and Trainer from a recipe with these settings.
+    for chunk in opts.ce_chunks:
+        reset_memory()
+        cfg = PretrainRecipe(out_dir=str(tmp / "pretrain"), data_dir="", size=size, seq_len=seq_len, batch_size=batch,
+                             max_steps=steps, warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=chunk,
+                             compile=opts.compile)
+        cfg.check()
+        model = make_model(cfg, vocab)
+        args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[])
+        clock = StepClock()
+        trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=data, callbacks=[clock]))
+        trainer.train()
+        what = ["compile" if compile_enabled(cfg) else "eager", args.optim.value.replace("adamw_torch", "AdamW"),
+                f"ce_chunk {chunk}" if chunk else "full logits"]
+        rows.append(row("ours: stage Trainer, " + ", ".join(what), mean_step_seconds(clock.stamps, opts.warmup),
+                        final_loss=trainer.state.log_history[-1].get("train_loss")))
+        del model, trainer
+    for r in rows[1:]:
+        r.ratio = r.rate / rows[0].rate
+    return rows
+
+
+# ----------------------------------------------------------------------------- fixtures for SFT / DPO / generation
+
+def make_checkpoint(size: str, tmp: Path, vocab: int):
+    """A synthetic corpus, a tokenizer trained on it and a freshly initialised model saved as a
+    checkpoint: what SFT, DPO and generation start from (their speed does not depend on training)."""
+    from data_prep.synthetic import write_corpus
+    from data_prep.train_tokenizer import train_tokenizer
+    from tinyllm.model import build_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    corpus = tmp / "corpus"
+    if not corpus.exists():
+        write_corpus(corpus, seed=0, train_stories=1500, val_stories=10, test_stories=10, progress=False)
+        train_tokenizer([str(corpus / "stories_train.jsonl")], tmp / "tok",
+                        vocab_size=vocab)
+    tok = load_tokenizer(tmp / "tok")
+    checkpoint = tmp / f"model_{size}"
+    if not checkpoint.exists():
+        model = build_model(size, len(tok), 1024, bos_id=tok.bos_token_id, eos_id=tok.eos_token_id,
+                            pad_id=tok.pad_token_id)
+        model.save_pretrained(checkpoint)
+        tok.save_pretrained(checkpoint)
+    return checkpoint, corpus
+
+
+# ----------------------------------------------------------------------------- SFT
+
+def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+    import torch
+
+    from data_prep.sft import build_sft
+    from stages.sft import SFTRecipe, build_datasets
+    from tinyllm.engine import AtomicTrainer, resolve_dtype, training_arguments
+    from tinyllm.model import load_checkpoint
+    from tinyllm.sft_data import SFTDataset, load_sft
+
+    checkpoint, corpus = make_checkpoint(size, tmp, vocab)
+    data_file = tmp / "sft.pkl"
+    if not data_file.exists():
+        build_sft([str(corpus / "dialogues_train.jsonl")], data_file, checkpoint, max_len=opts.seq_len,
+                  policy="truncate")
+    model, tok = load_checkpoint(checkpoint, train=True)
+    samples = load_sft(data_file, tok)["samples"]
+    steps = opts.warmup + opts.steps
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    config = f"{size} / vocab {len(tok)} / batch {batch}, rows <= {opts.seq_len}"
+    real = sum(len(s["input_ids"]) for s in samples) / len(samples)  # real tokens per conversation
+
+    # Baseline: padded batches of conversations, plain loop.
+    reset_memory()
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.0)
+    padded = SFTDataset(samples)
+    collate = build_datasets(SFTRecipe(out_dir="", model="", train_data="", batching="padded"), tok, samples, None)[2]
+    stamps, seen, width = [], [], []
+    for step in range(steps):
+        rows = [padded[(step * batch + i) % len(padded)] for i in range(batch)]
+        inputs = {k: v.to(device) for k, v in collate(rows).items()}
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+            loss = model(**inputs).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        cuda_sync()
+        stamps.append(time.perf_counter())
+        seen.append(int(inputs["attention_mask"].sum()))
+        width.append(inputs["input_ids"].numel())
+    base_rate = sum(seen[opts.warmup + 1:]) / (stamps[-1] - stamps[opts.warmup])
+    rows = [Row("sft", config, f"baseline: padded batches of {batch}, AdamW, eager", base_rate, "real tok/s", None,
+                peak_memory_gb(), notes={"padding_share": 1 - sum(seen) / sum(width)})]
+    del model, optimizer
+
+    reset_memory()
+    model, tok = load_checkpoint(checkpoint, train=True)
+    cfg = SFTRecipe(out_dir=str(tmp / "sft"), model=str(checkpoint), train_data=str(data_file), batching="packed",
+                    pack_len=opts.seq_len, batch_size=max(1, round(batch * real / opts.seq_len)), max_steps=steps,
+                    warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=opts.ce_chunks[-1], compile=opts.compile)
+    train_ds, _, collator = build_datasets(cfg, tok, samples, None)
+    if cfg.ce_chunk:
+        from tinyllm.loss import use_chunked_loss
+
+        use_chunked_loss(model, cfg.ce_chunk)
+    args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
+                              include_num_input_tokens_seen="non_padding")
+    clock = StepClock()
+    trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=train_ds, data_collator=collator,
+                                  processing_class=tok, callbacks=[clock]))
+    trainer.train()
+    rate = (clock.tokens[-1] - clock.tokens[opts.warmup]) / (clock.stamps[-1] - clock.stamps[opts.warmup])
+    rows.append(Row("sft", config, f"ours: stage Trainer, packed rows of {opts.seq_len} x {cfg.batch_size}"
+                    + (f", ce_chunk {cfg.ce_chunk}" if cfg.ce_chunk else ""), rate, "real tok/s", None,
+                    peak_memory_gb(), rate / base_rate))
+    return rows
+
+
+# ----------------------------------------------------------------------------- DPO
+
+def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+    import torch
+    from trl import DPOConfig, DPOTrainer
+
+    from data_prep.preference import build_preferences
+    from stages.dpo import DPORecipe, dpo_arguments
+    from tinyllm.engine import resolve_dtype
+    from tinyllm.model import load_checkpoint
+    from tinyllm.preference import load_preferences
+
+    checkpoint, corpus = make_checkpoint(size, tmp, vocab)
+    pairs = tmp / "pref"
+    if not pairs.exists():
+        build_preferences([str(corpus / "preferences_train.jsonl")], pairs, heldout_fraction=0.05)
+    steps = opts.warmup + opts.steps
+    # Exactly the pairs the timed run sees, so precomputing the reference covers no more than that.
+    train_ds = load_preferences(pairs)["train"].select(range(batch * steps))
+    config = f"{size} / vocab {vocab} / batch {batch} pairs"
+    on_gpu = torch.cuda.is_available()
+
+    def timed(variant, args, ref):
+        reset_memory()
+        model = load_checkpoint(checkpoint, train=True)[0]
+        clock = StepClock()
+        trainer = quiet(DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=train_ds,
+                                   processing_class=load_checkpoint(checkpoint)[1], callbacks=[clock]))
+        start = time.perf_counter()
+        trainer.train()
+        step = mean_step_seconds(clock.stamps, opts.warmup)
+        # Precomputing happens once, before the first step: its cost per pair, to weigh against the saving.
+        before_first = clock.stamps[0] - start - step
+        return Row("dpo", config, variant, batch / step, "pairs/s", None, peak_memory_gb(),
+                   notes={"seconds_before_first_step_per_pair": before_first / len(train_ds)})
+
+    # TRL's defaults: only what a run needs to exist (and CPU where there is no GPU).
+    default = DPOConfig(output_dir=str(tmp / "dpo_default"), per_device_train_batch_size=batch, max_steps=steps,
+                        report_to=[], save_strategy="no", use_cpu=not on_gpu, bf16=on_gpu, logging_steps=10 ** 6,
+                        disable_tqdm=True)
+    rows = [timed("baseline: TRL DPOConfig defaults, frozen reference", default, load_checkpoint(checkpoint)[0])]
+    for precompute in (False, True):
+        cfg = DPORecipe(out_dir=str(tmp / f"dpo_{precompute}"), model=str(checkpoint), data=str(pairs),
+                        batch_size=batch, max_steps=steps, warmup_steps=0, eval_every=0, log_every=10 ** 6,
+                        precompute_ref=precompute, compile=opts.compile)
+        args = dpo_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[])
+        args.precompute_ref_batch_size = batch  # the held-out evaluation batch otherwise
+        ref = None if precompute else load_checkpoint(checkpoint)[0]
+        rows.append(timed("ours: DPO stage config, " + ("precomputed reference" if precompute else "frozen reference"),
+                          args, ref))
+    for r in rows[1:]:
+        r.ratio = r.rate / rows[0].rate
+    return rows
+
+
+# ----------------------------------------------------------------------------- generation
+
+def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
+    import torch
+
+    from tinyllm.chat import fast_generation
+    from tinyllm.model import load_checkpoint
+
+    checkpoint, _ = make_checkpoint(size, tmp, vocab)
+    model, tok = load_checkpoint(checkpoint)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device, dtype=torch.bfloat16 if device == "cuda" else torch.float32)
+    rows = []
+    for batch in (1, opts.gen_batch):
+        ids = torch.randint(3, len(tok), (batch, 16), device=device)
+        config = f"{size} / vocab {len(tok)} / batch {batch}, 16 + {opts.gen_tokens} tokens"
+        for variant, extra in (("baseline: generate(), dynamic cache", {}),
+                               ("ours: " + (", ".join(f"{k}={v}" for k, v in fast_generation(model).items())
+                                            or "fast_generation adds nothing on a CPU"), fast_generation(model))):
+            reset_memory()
+            times = []
+            for _ in range(1 + opts.gen_runs):  # the first run warms up (and compiles)
+                start = time.perf_counter()
+                with torch.no_grad():
+                    model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                   max_new_tokens=opts.gen_tokens, min_new_tokens=opts.gen_tokens,
+                                   pad_token_id=tok.pad_token_id, **extra)
+                cuda_sync()
+                times.append(time.perf_counter() - start)
+            rate = batch * opts.gen_tokens / (sum(times[1:]) / opts.gen_runs)
+            rows.append(Row("generate", config, variant, rate, "new tok/s", None, peak_memory_gb()))
+        rows[-1].ratio = rows[-1].rate / rows[-2].rate
+    return rows
+
+
+# ----------------------------------------------------------------------------- report
+
+def markdown(rows: list[Row], device: str, peak_source: str) -> str:
+    lines = [f"device: {device} | MFU peak: {peak_source}", "",
+             "| part | config | variant | rate | MFU | peak mem | vs baseline |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        mfu = f"{100 * r.mfu:.1f}%" if r.mfu is not None else "n/a"
+        mem = f"{r.peak_mem_gb:.2f} GB" if r.peak_mem_gb is not None else "n/a"
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "1.00x"
+        rate = f"{r.rate:,.0f}" if r.rate >= 100 else f"{r.rate:.2f}"
+        lines.append(f"| {r.part} | {r.config} | {r.variant} | {rate} {r.unit} | {mfu} | {mem} | {ratio} |")
+    return "\n".join(lines)
+
+
+def parse_args(argv):
+    import torch
+
+    on_gpu = torch.cuda.is_available()
+    p = argparse.ArgumentParser(description="Time our stages against the plain baseline, in one process.",
+                                epilog="Defaults depend on the device: every size on a GPU, a tiny smoke run on a CPU.")
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    p.add_argument("--sizes", nargs="+", default=["9m", "24m", "58m", "134m", "256m"] if on_gpu else ["tiny"])
+    p.add_argument("--vocabs", nargs="+", type=int, default=[4096, 64793] if on_gpu else [512])
+    p.add_argument("--batch", type=int, default=64 if on_gpu else 4, help="micro-batch (sequences, or DPO pairs)")
+    p.add_argument("--seq-len", type=int, default=512 if on_gpu else 64)
+    p.add_argument("--steps", type=int, default=20 if on_gpu else 3, help="timed steps after the warm-up")
+    p.add_argument("--warmup", type=int, default=5 if on_gpu else 1, help="untimed steps first (compilation)")
+    p.add_argument("--ce-chunks", nargs="+", type=int, default=[0, 4096] if on_gpu else [0, 64],
+                   help="ce_chunk values for our pretraining rows (0: full logits)")
+    p.add_argument("--compile", default="auto", choices=["auto", "true", "false"],
+                   help="our rows' recipe key compile (auto: on a GPU)")
+    p.add_argument("--model-size", default="24m" if on_gpu else "tiny", help="size for the SFT, DPO and generation parts")
+    p.add_argument("--tok-vocab", type=int, default=4096 if on_gpu else 512,
+                   help="vocabulary of the tokenizer trained for SFT, DPO and generation")
+    p.add_argument("--gen-tokens", type=int, default=128 if on_gpu else 16)
+    p.add_argument("--gen-batch", type=int, default=64 if on_gpu else 4)
+    p.add_argument("--gen-runs", type=int, default=3 if on_gpu else 1)
+    p.add_argument("--peak-tflops", type=float, default=None, help="device bf16 dense peak for MFU")
+    p.add_argument("--out", default=None, help="directory for bench.json and bench.md")
+    args = p.parse_args(argv)
+    args.compile = {"auto": "auto", "true": True, "false": False}[args.compile]
+    return args
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    import torch
+
+    from tinyllm.atomic import write_json, write_text
+    from tinyllm.engine import device_peak_flops
+
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+    _, peak_source = device_peak_flops(opts.peak_tflops)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tinyllm-bench-") as tmp:
+        tmp = Path(tmp)
+        if "pretrain" in opts.parts:
+            for size in opts.sizes:
+                for vocab in opts.vocabs:
+                    rows += bench_pretrain(size, vocab, opts.batch, opts.seq_len, opts, tmp)
+                    print(markdown(rows[-1 - len(opts.ce_chunks):], device, peak_source).split("\n", 2)[2], flush=True)
+        if "sft" in opts.parts:
+            rows += bench_sft(opts.model_size, opts.batch, opts, tmp, opts.tok_vocab)
+        if "dpo" in opts.parts:
+            rows += bench_dpo(opts.model_size, max(1, opts.batch // 2), opts, tmp, opts.tok_vocab)
+        if "generate" in opts.parts:
+            rows += bench_generate(opts.model_size, opts, tmp, opts.tok_vocab)
+    table = markdown(rows, device, peak_source)
+    print("\n" + table)
+    if opts.out:
+        out = Path(opts.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "bench.json", {"device": device, "peak": peak_source, "settings": {
+            k: v for k, v in vars(opts).items() if k != "out"}, "rows": [vars(r) for r in rows]})
+        write_text(out / "bench.md", table + "\n")
+        print(f"\nwritten: {out / 'bench.json'}, {out / 'bench.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
