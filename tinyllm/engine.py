@@ -332,7 +332,13 @@ def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
         print(f"resuming from {resume_from}")
     elif cfg.resume and is_main:
         print(f"resume=true but {cfg.out_dir} has no complete checkpoint yet: starting from step 0")
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    try:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    finally:
+        # on_train_end is skipped when training raises (a NaN loss, a bad batch): give the signals back
+        # anyway, or a process that goes on (a test session, a notebook) keeps ignoring SIGTERM, and so
+        # do the processes it forks (multiprocessing's Pool.terminate then waits forever).
+        stop.on_train_end(None, None, None)
     if stop.received is not None:
         if is_main:
             print(f"{stop.signal_name} at step {trainer.state.global_step}: saved "
