@@ -39,6 +39,7 @@ class DPORecipe(LoraRecipe):
     precompute_ref: bool = False       # reference log-probs computed once before training (no reference copy)
     max_length: int = 1024             # prompt + answer tokens kept (longer ones are cut at the end)
     eval_pairs: int | None = None      # held-out pairs for the report (default: all)
+    train_pairs: int | None = None     # train on the first N training pairs only (default: all)
 
     POSITIVE = LoraRecipe.POSITIVE + ("max_length",)
 
@@ -53,7 +54,7 @@ class DPORecipe(LoraRecipe):
 
 
 # A resumed run must see the same model, data, objective and adapters as the run it continues.
-MUST_MATCH = ("model", "data", "beta", "loss_type", "sft_weight", "max_length", "batch_size", "grad_accum", "seed", "lora", "lora_r",
+MUST_MATCH = ("model", "data", "train_pairs", "beta", "loss_type", "sft_weight", "max_length", "batch_size", "grad_accum", "seed", "lora", "lora_r",
               "lora_alpha", "lora_targets")
 
 
@@ -85,14 +86,14 @@ def main(argv=None):
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
                                 resolve_dtype, save_final, train, trained_model, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, load_preferences, preference_accuracy
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
         pass
 
     dtype = resolve_dtype(cfg.dtype)
     data = load_preferences(cfg.data)
-    train_ds, test_ds = data["train"], data["test"]
+    train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
     heldout_ds = test_ds.select(range(min(cfg.eval_pairs or len(test_ds), len(test_ds))))
     heldout = list(heldout_ds)
     # Both models are loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise

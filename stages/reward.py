@@ -31,12 +31,13 @@ class RewardRecipe(TrainRecipe):
     max_length: int = 1024             # pairs longer than this (either answer) are left out
     center_rewards: float | None = None  # TRL's center_rewards_coefficient: pull scores towards 0
     eval_pairs: int | None = None      # score only the first N held-out pairs (default: all)
+    train_pairs: int | None = None     # train on the first N training pairs only (default: all)
 
     POSITIVE = TrainRecipe.POSITIVE + ("max_length",)
 
 
 # A resumed run must see the same model, data and batch shape as the run it continues.
-MUST_MATCH = ("model", "data", "max_length", "batch_size", "grad_accum", "seed")
+MUST_MATCH = ("model", "data", "train_pairs", "max_length", "batch_size", "grad_accum", "seed")
 
 
 def load_reward_init(checkpoint: str, seed: int):
@@ -119,14 +120,14 @@ def main(argv=None):
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
                                 resolve_dtype, save_final, train, trained_model, training_arguments, use_step_log)
     from tinyllm.model import training_flops_per_token
-    from tinyllm.preference import load_preferences, reward_accuracy
+    from tinyllm.preference import first_pairs, load_preferences, reward_accuracy
 
     class AtomicRewardTrainer(AtomicCheckpoints, RewardTrainer):
         pass
 
     dtype = resolve_dtype(cfg.dtype)
     data = load_preferences(cfg.data)
-    train_ds, test_ds = data["train"], data["test"]
+    train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
     # Loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise partition it
     # at load, and the score head's seeded initialisation would differ from a run without ZeRO.
     model, tok = load_reward_init(cfg.model, cfg.seed)

@@ -119,6 +119,33 @@ def test_nf4_runs_and_saves_layers_of_any_width(tokenizer_dir, tmp_path):
         assert torch.equal(load_checkpoint(tmp_path / "nf4")[0](input_ids=ids).logits, logits)
 
 
+def nf4_reference(weight, code, blocksize=64):
+    """NF4 by hand: blocks of `blocksize` consecutive weights (row-major), each scaled by its absmax
+    and rounded to the nearest of the 16 code values."""
+    flat = weight.float().flatten()
+    blocks = torch.cat([flat, flat.new_zeros(-len(flat) % blocksize)]).view(-1, blocksize)
+    absmax = blocks.abs().amax(1, keepdim=True)
+    nearest = ((blocks / absmax)[..., None] - code.float()).abs().argmin(-1)
+    return (code.float()[nearest] * absmax).flatten()[:len(flat)].view(weight.shape)
+
+
+@pytest.mark.parametrize("width", [96, 120, 256, 288])
+def test_4bit_weights_dequantize_to_the_nf4_reference(width):
+    """Every width reads back what NF4 stores, 288 (the 24m model's) and 96 included, where
+    bitsandbytes' CPU kernel alone returns three times NF4's error (tinyllm.quant.correct_cpu_dequantize)."""
+    import bitsandbytes.functional as F
+
+    from tinyllm.quant import correct_cpu_dequantize
+
+    correct_cpu_dequantize()
+    torch.manual_seed(width)
+    weight = torch.randn(64, width)
+    packed, state = F.quantize_4bit(weight, blocksize=64, quant_type="nf4")
+    read_back = F.dequantize_4bit(packed, state)
+    assert torch.allclose(read_back, nf4_reference(weight, state.code), atol=1e-6)
+    assert ((read_back - weight).norm() / weight.norm()).item() < 0.1  # NF4 on Gaussian weights: ~0.09
+
+
 def test_report_numbers_are_measured(quant_run, pretrained, corpus_dir):
     import bitsandbytes as bnb
 

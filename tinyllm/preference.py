@@ -117,6 +117,14 @@ def load_preferences(path, split: str | None = None):
 
 # --- Measurements ------------------------------------------------------------------------------
 
+def first_pairs(dataset, n: int | None):
+    """The first `n` pairs of a split (all when n is None): fewer pairs to tokenize (and, with
+    precomputed reference log-probs, to score) when a short run would not reach the rest."""
+    if n is not None and n < 1:
+        raise TinyLLMError(f"recipe key 'train_pairs' must be >= 1, got {n}")
+    return dataset if n is None or n >= len(dataset) else dataset.select(range(n))
+
+
 def _batches(items, size):
     for start in range(0, len(items), size):
         yield items[start:start + size]

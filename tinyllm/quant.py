@@ -13,7 +13,9 @@ and why:
 - `memory_bytes` counts what a quantized model holds: bitsandbytes keeps the int8 row scales and
   the 4-bit block absmax and code tables outside `parameters()`, so parameter sizes alone undercount;
 - `portable_4bit`: on CPUs with AVX512-BF16, bitsandbytes 0.50.2's repacked 4-bit kernel fails for
-  some widths and is saved wrongly; tinyllm's loaders use the portable path instead;
+  some widths and is saved wrongly; tinyllm's loaders use the portable path instead; and its C
+  dequantize kernel for CPUs is wrong for rows whose width is 32 more than a multiple of 64 (the
+  24m model's 288), so 4-bit layers on a CPU dequantize through bitsandbytes' generic torch code;
 - `tokens_per_second`: greedy generation speed with the KV cache, as a user would chat.
 """
 
@@ -157,6 +159,38 @@ def load_quantized(checkpoint, device: str = "cpu"):
     return portable_4bit(model), load_tokenizer(checkpoint)
 
 
+_CPU_DEQUANTIZE_FIXED = False
+
+
+def correct_cpu_dequantize() -> None:
+    """Make bitsandbytes dequantize 4-bit weights on a CPU with its generic torch implementation.
+
+    bitsandbytes 0.50.2's C kernel for CPUs returns wrong values when a row's width is an odd
+    multiple of 32 (96, 160, 288, ...): three times NF4's own error on the 24m model's 288-wide
+    layers, which cost 30 % perplexity instead of 2 %. The packed weights and scales it writes are
+    right; only reading them back is wrong. The generic code (bitsandbytes.backends.default) gives
+    the same values as the C kernel where that one is right (checked in tests/test_quantize.py).
+    """
+    global _CPU_DEQUANTIZE_FIXED
+    if _CPU_DEQUANTIZE_FIXED:
+        return
+    import warnings
+
+    import torch
+    from bitsandbytes.backends.default.ops import _dequantize_4bit_compute
+    from bitsandbytes.backends.utils import _get_4bit_code
+
+    def dequantize_4bit(A, absmax, blocksize, quant_type, shape, dtype):
+        A = A if A.dtype == torch.uint8 else A.view(torch.uint8)
+        return _dequantize_4bit_compute(A.reshape(-1), absmax, _get_4bit_code(quant_type, A.device), blocksize,
+                                        shape, dtype)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Overriding a previously registered kernel": intended
+        torch.library.register_kernel("bitsandbytes::dequantize_4bit", "cpu", dequantize_4bit)
+    _CPU_DEQUANTIZE_FIXED = True
+
+
 def portable_4bit(model):
     """Run 4-bit layers on bitsandbytes' portable CPU path (dequantize, then a matmul in the compute dtype).
 
@@ -169,6 +203,7 @@ def portable_4bit(model):
     """
     import bitsandbytes as bnb
 
+    correct_cpu_dequantize()
     for module in model.modules():
         if isinstance(module, bnb.nn.Linear4bit):
             module.support_avx512bf16_for_cpu = False
