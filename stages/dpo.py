@@ -84,7 +84,7 @@ def main(argv=None):
     from trl import DPOTrainer
 
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, use_step_log)
+                                resolve_dtype, save_final, train, trained_model, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.preference import first_pairs, load_preferences, preference_accuracy
 
@@ -96,9 +96,9 @@ def main(argv=None):
     train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
     heldout_ds = test_ds.select(range(min(cfg.eval_pairs or len(test_ds), len(test_ds))))
     heldout = list(heldout_ds)
-    training_args = dpo_arguments(cfg, dtype)
-    is_main = training_args.process_index == 0
-
+    # Both models are loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise
+    # partition them at load, and the SFT model's accuracy below needs whole weights. DeepSpeed partitions
+    # them when training starts (TRL gives the reference its own engine: sharded under ZeRO-3, whole below).
     model, tok = load_checkpoint(cfg.model, train=True)
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
@@ -108,6 +108,8 @@ def main(argv=None):
     model.train()
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
+    training_args = dpo_arguments(cfg, dtype)
+    is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     config = model.config
     # Policy forward + backward (6N) plus the reference forward (2N) per token, unless precomputed.
@@ -137,12 +139,12 @@ def main(argv=None):
     if not train(trainer, cfg, resume_from):
         return 0
     train_seconds = time.time() - start
+    implicit = trainer.evaluate()  # every rank; on heldout_ds, whose reference log-probs exist even when precomputed
+    policy = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
 
     if trainer.is_world_process_zero():
-        policy = trainer.model
         policy.eval()
         after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
-        implicit = trainer.evaluate()  # on heldout_ds, whose reference log-probs exist even when precomputed
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1),

@@ -56,7 +56,8 @@ def main(argv=None):
     import numpy as np
 
     from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, save_final, train, training_arguments, use_step_log)
+                                prepare_run, resolve_dtype, save_final, train, trained_model, training_arguments,
+                                use_step_log)
     from tinyllm.metrics import unigram_cross_entropy
     from tinyllm.model import count_params, flops_per_token, get_size
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
@@ -100,6 +101,7 @@ def main(argv=None):
         return 0
     train_seconds = time.time() - start
     val_loss = final_eval_loss(trainer)
+    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
 
     if trainer.is_world_process_zero():
         targets = np.concatenate([val_ds[i]["labels"].numpy() for i in range(len(val_ds))])
@@ -110,7 +112,7 @@ def main(argv=None):
             "val_loss": val_loss, "val_ppl": math.exp(val_loss), "unigram_val_loss": unigram,
             "unigram_val_ppl": math.exp(unigram), "dtype": dtype,
         }
-        save_final(trainer.model, tok, out_dir, report)
+        save_final(model, tok, out_dir, report)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         print(f"\nvalidation perplexity {report['val_ppl']:.2f} (loss {val_loss:.4f}) vs unigram baseline "
               f"{report['unigram_val_ppl']:.2f} (loss {unigram:.4f})")

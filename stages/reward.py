@@ -118,7 +118,7 @@ def main(argv=None):
     from trl import RewardConfig, RewardTrainer
 
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, training_arguments, use_step_log)
+                                resolve_dtype, save_final, train, trained_model, training_arguments, use_step_log)
     from tinyllm.model import training_flops_per_token
     from tinyllm.preference import first_pairs, load_preferences, reward_accuracy
 
@@ -128,13 +128,15 @@ def main(argv=None):
     dtype = resolve_dtype(cfg.dtype)
     data = load_preferences(cfg.data)
     train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
+    # Loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise partition it
+    # at load, and the score head's seeded initialisation would differ from a run without ZeRO.
+    model, tok = load_reward_init(cfg.model, cfg.seed)
     training_args = training_arguments(
         cfg, dtype, RewardConfig, max_length=cfg.max_length, center_rewards_coefficient=cfg.center_rewards,
         include_num_input_tokens_seen="non_padding", disable_dropout=True,
         eval_strategy="steps" if cfg.eval_every else "no",
     )
     is_main = training_args.process_index == 0
-    model, tok = load_reward_init(cfg.model, cfg.seed)
     n_params = model.num_parameters()
     config = model.config
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, cfg.max_length // 2)
@@ -157,15 +159,16 @@ def main(argv=None):
     if not train(trainer, cfg, resume_from):
         return 0
     train_seconds = time.time() - start
+    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
 
     if trainer.is_world_process_zero():
-        trainer.model.eval()
-        held_out = reward_accuracy(trainer.model, tok, list(test_ds)[:cfg.eval_pairs], batch_size=cfg.batch_size)
+        model.eval()
+        held_out = reward_accuracy(model, tok, list(test_ds)[:cfg.eval_pairs], batch_size=cfg.batch_size)
         report = {"model": cfg.model, "parameters": n_params, "steps": trainer.state.global_step,
                   "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1), "dtype": dtype,
                   "heldout_pairs": held_out["n"], "heldout_accuracy": held_out["accuracy"],
                   "heldout_mean_margin": held_out["mean_margin"]}
-        save_final(trainer.model, tok, out_dir, report)
+        save_final(model, tok, out_dir, report)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         print(f"\nheld-out pairwise accuracy {100 * held_out['accuracy']:.1f}% (chance 50%), mean margin "
               f"{held_out['mean_margin']:.3f} over {held_out['n']} pairs")

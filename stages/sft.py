@@ -73,7 +73,8 @@ def main(argv=None):
 
     # Heavy imports only once the recipe is known to be good.
     from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, save_final, train, training_arguments, use_step_log)
+                                prepare_run, resolve_dtype, save_final, train, trained_model, training_arguments,
+                                use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.sft_data import load_sft
 
@@ -135,6 +136,7 @@ def main(argv=None):
         return 0
     train_seconds = time.time() - start
     val_loss = final_eval_loss(trainer) if val_ds else None
+    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
 
     if trainer.is_world_process_zero():
         report = {
@@ -143,7 +145,7 @@ def main(argv=None):
             "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": round(train_seconds, 1),
             "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": dtype,
         }
-        what = save_final(trainer.model, tok, out_dir, report, cfg.lora, cfg.merge)
+        what = save_final(model, tok, out_dir, report, cfg.lora, cfg.merge)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         if val_loss is not None:
             print(f"\nvalidation loss on assistant tokens {val_loss:.4f} (perplexity {math.exp(val_loss):.2f})")

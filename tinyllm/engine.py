@@ -12,6 +12,10 @@ What is added here, and why:
 - `training_arguments` / `train` / `save_final`: one mapping from recipe keys to the Trainer's
   (or a TRL config's) arguments, one start-resume-stop sequence and one way to write `final/`,
   so every stage behaves the same.
+- `load_deepspeed_config` / `trained_model`: the recipe key `deepspeed` names a ZeRO config in
+  recipes/deepspeed/ (its "auto" values are filled from the same training arguments, so the two
+  cannot disagree); after training under ZeRO-3, where each rank holds a shard of every weight,
+  `trained_model` gathers the shards into a plain model that rank 0 can evaluate and save alone.
 """
 
 import json
@@ -34,6 +38,14 @@ from tinyllm.errors import TinyLLMError
 STAGING = ".staging"
 RUN_FILE = "run.json"
 COMPLETE = "COMPLETE"  # written last into a checkpoint, before it is renamed into place
+LOGS = "logs"  # the launcher tees its log here before the run starts: not part of the run itself
+DEEPSPEED_DIR = Path(__file__).resolve().parents[1] / "recipes" / "deepspeed"
+ZERO_CONFIGS = {"1": "zero1.json", "2": "zero2.json", "3": "zero3.json", "3_offload": "zero3_offload.json"}
+# Recorded in run.json by prepare_run: a ZeRO checkpoint holds optimizer shards for one stage and one
+# world size, so resuming with another is refused (runs from before these keys count as no ZeRO).
+ENGINE_DEFAULTS = {"zero_stage": 0, "world_size": None}
+RESUME_REASONS = {"zero_stage": " (ZeRO checkpoints only load under the stage that wrote them)",
+                  "world_size": " (ZeRO optimizer shards are split over the ranks that wrote them)"}
 
 hf_logging.disable_progress_bar()  # per-save "Writing model shards" bars would break the step log
 
@@ -101,16 +113,20 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
     run_file = out_dir / RUN_FILE
     if out_dir.exists() and not out_dir.is_dir():
         raise TinyLLMError(f"{out_dir}: out_dir exists and is not a directory")
-    if out_dir.exists() and any(out_dir.iterdir()):
+    held = [p for p in out_dir.iterdir() if p.name != LOGS] if out_dir.is_dir() else []
+    if held:
         if overwrite:
-            shutil.rmtree(out_dir)
+            for path in held:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
         elif not resume:
             raise TinyLLMError(f"{out_dir}: holds an earlier run; pass resume=true to continue it or overwrite=true to replace it")
         elif run_file.is_file():
             earlier = json.loads(run_file.read_text())
             for key in must_match:
-                if earlier.get(key) != run.get(key):
-                    raise TinyLLMError(f"{out_dir}: cannot resume, '{key}' was {earlier.get(key)!r} and is now {run.get(key)!r}")
+                was = earlier.get(key, ENGINE_DEFAULTS.get(key))
+                if was != run.get(key):
+                    raise TinyLLMError(f"{out_dir}: cannot resume, '{key}' was {was!r} and is now {run.get(key)!r}"
+                                       f"{RESUME_REASONS.get(key, '')}")
         elif not complete_checkpoints(out_dir):
             raise TinyLLMError(f"{out_dir}: not a tinyllm run directory (no {RUN_FILE}); choose another out_dir")
     try:
@@ -145,6 +161,9 @@ class AtomicCheckpoints:
         finally:
             self._staging_root = None
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        # Every rank writes into the staging directory (its RNG state; under ZeRO its optimizer and
+        # model shards): the checkpoint is complete only when all of them are done.
+        self.accelerator.wait_for_everyone()
         if self.args.should_save:
             write_text(run_dir / STAGING / name / COMPLETE, f"step {self.state.global_step}\n")
             final = run_dir / name
@@ -208,8 +227,88 @@ def training_arguments(cfg, dtype: str, args_class=None, **stage_args):
         ddp_find_unused_parameters=False,  # every parameter is used; the search costs a graph pass a step
         activation_checkpointing=False,    # these models are small: recompute costs more than the memory saved (TRL defaults it on)
     )
+    deepspeed = load_deepspeed_config(cfg.deepspeed)
+    if deepspeed is not None:
+        args["deepspeed"] = deepspeed
     args.update(stage_args)
-    return (args_class or TrainingArguments)(**args)
+    made = (args_class or TrainingArguments)(**args)
+    mismatches = getattr(made, "hf_deepspeed_config", None) and made.hf_deepspeed_config.mismatches
+    if mismatches:  # transformers would only raise this when training starts, as a multi-line ValueError
+        raise TinyLLMError(f"recipe key 'deepspeed' ({cfg.deepspeed}): the DeepSpeed config disagrees with the recipe: "
+                           + "; ".join(m.lstrip("- ") for m in mismatches) + ' (write "auto" there)')
+    return made
+
+
+def load_deepspeed_config(choice) -> dict | None:
+    """The DeepSpeed config the recipe key `deepspeed` names, read and checked; None for no DeepSpeed.
+
+    None, 0 or "none": no DeepSpeed; 1, 2, 3 or "3_offload": recipes/deepspeed/zero<N>.json; anything
+    else is the path of a JSON config.
+    """
+    if choice is None or str(choice).lower() in ("0", "none", ""):
+        return None
+    path = DEEPSPEED_DIR / ZERO_CONFIGS[str(choice)] if str(choice) in ZERO_CONFIGS else Path(str(choice))
+    if not path.is_file():
+        raise TinyLLMError(f"recipe key 'deepspeed': '{choice}' is neither a ZeRO stage ({', '.join(ZERO_CONFIGS)}) "
+                           f"nor a JSON file")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise TinyLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+    zero = config.get("zero_optimization", {}) if isinstance(config, dict) else None
+    if not isinstance(zero, dict) or zero.get("stage", 0) not in (0, 1, 2, 3):
+        raise TinyLLMError(f"{path}: zero_optimization.stage must be 0, 1, 2 or 3")
+    if zero.get("stage") == 3 and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
+        # Without it the Trainer writes checkpoints without model weights and final/ cannot be gathered.
+        raise TinyLLMError(f'{path}: ZeRO-3 needs "stage3_gather_16bit_weights_on_model_save": true in zero_optimization')
+    return config
+
+
+def zero_stage(training_args) -> int:
+    """The ZeRO stage these training arguments train with (0: no DeepSpeed)."""
+    plugin = getattr(training_args, "deepspeed_plugin", None)
+    return plugin.zero_stage if plugin is not None else 0
+
+
+def trained_model(trainer):
+    """The trained model as a plain module on the main process, None on the others. Call it on every rank.
+
+    Without ZeRO-3 that is `trainer.model` itself. Under ZeRO-3 each rank holds a shard of every weight
+    and running the model takes all ranks, so the shards are gathered (a collective) into a fresh,
+    unpartitioned copy on the main process, which it can then evaluate, merge and save alone.
+    """
+    model = trainer.model
+    if zero_stage(trainer.args) != 3:
+        return model if trainer.is_world_process_zero() else None
+    state = trainer.accelerator.get_state_dict(trainer.model_wrapped)  # full weights on rank 0 only
+    if not trainer.is_world_process_zero():
+        return None
+    plain = _unpartitioned_like(model, trainer.args)
+    plain.load_state_dict(state, strict=True)
+    return plain.to(device=trainer.args.device, dtype=next(iter(state.values())).dtype)
+
+
+def _unpartitioned_like(model, training_args):
+    """A freshly built model of the same class and config (and LoRA adapters), with full-size weights.
+
+    Built with transformers' ZeRO-3 switch off: while it is on, constructors that build their parts
+    through from_config (LlamaForSequenceClassification's backbone) partition them under
+    deepspeed.zero.Init, a collective the other ranks never join.
+    """
+    from transformers.integrations.deepspeed import set_hf_deepspeed_config, unset_hf_deepspeed_config
+
+    try:
+        from peft import PeftModel, get_peft_model
+    except ImportError:
+        PeftModel = None
+    unset_hf_deepspeed_config()
+    try:
+        if PeftModel is not None and isinstance(model, PeftModel):
+            base = model.get_base_model()
+            return get_peft_model(type(base)(base.config), model.peft_config[model.active_adapter])
+        return type(model)(model.config)
+    finally:
+        set_hf_deepspeed_config(training_args.hf_deepspeed_config)
 
 
 def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
@@ -233,7 +332,13 @@ def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
         print(f"resuming from {resume_from}")
     elif cfg.resume and is_main:
         print(f"resume=true but {cfg.out_dir} has no complete checkpoint yet: starting from step 0")
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    try:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    finally:
+        # on_train_end is skipped when training raises (a NaN loss, a bad batch): give the signals back
+        # anyway, or a process that goes on (a test session, a notebook) keeps ignoring SIGTERM, and so
+        # do the processes it forks (multiprocessing's Pool.terminate then waits forever).
+        stop.on_train_end(None, None, None)
     if stop.received is not None:
         if is_main:
             print(f"{stop.signal_name} at step {trainer.state.global_step}: saved "
@@ -283,8 +388,11 @@ def final_eval_loss(trainer: Trainer) -> float:
 
 
 def prepare_run(training_args, out_dir, run: dict, cfg, must_match) -> Path | None:
-    """Rank 0 checks and prepares out_dir (it may clear it); the others wait, then only look."""
-    with training_args.main_process_first(desc="prepare out_dir"):
+    """Rank 0 checks and prepares out_dir (it may clear it); the others, on every node, wait, then only look."""
+    stage = zero_stage(training_args)
+    run = run | {"zero_stage": stage, "world_size": training_args.world_size}
+    must_match = (*must_match, "zero_stage", *(("world_size",) if stage else ()))
+    with training_args.main_process_first(local=False, desc="prepare out_dir"):
         if training_args.process_index == 0:
             return prepare_out_dir(out_dir, run, cfg.resume, cfg.overwrite, must_match)
         return latest_checkpoint(out_dir) if cfg.resume else None

@@ -148,6 +148,7 @@ class TrainRecipe:
     peak_tflops: float | None = None   # device peak for MFU (auto on known GPUs)
     max_bad_batches: int = 0           # micro-batches with a NaN / inf loss skipped before the run stops
     ce_chunk: int = 0                  # > 0: LM loss over this many tokens at a time, no full logits (tinyllm.loss)
+    deepspeed: int | str | None = None  # DeepSpeed ZeRO: 1, 2, 3, 3_offload (recipes/deepspeed/) or a JSON path; null: none
 
     POSITIVE = ("batch_size", "grad_accum", "max_steps", "log_every")
     NON_NEGATIVE = ("eval_every", "save_every", "warmup_steps", "num_workers", "save_total_limit", "max_bad_batches",
@@ -210,3 +211,33 @@ def recipe_parser(schema, description: str, example: str):
     parser.add_argument("recipe", help=f"YAML recipe, e.g. {example}")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")
     return parser
+
+
+def recipe_value(path, overrides: list[str], key: str):
+    """What `key` is in the YAML at `path` with `overrides` applied (no schema: any stage's recipe)."""
+    loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise TinyLLMError(f"{path}: a recipe must be a mapping of key: value")
+    return (loaded | parse_overrides(overrides)).get(key)
+
+
+def main(argv=None):
+    """`python -m tinyllm.recipe RECIPE [key=value ...] --get KEY`: print one key (the launcher finds out_dir so)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Print the value a recipe (with key=value overrides) gives a key.")
+    parser.add_argument("recipe", help="YAML recipe")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides")
+    parser.add_argument("--get", required=True, metavar="KEY", help="the key to print")
+    args = parser.parse_args(argv)
+    value = recipe_value(args.recipe, args.overrides, args.get)
+    if value is None:
+        raise TinyLLMError(f"{args.recipe}: no key '{args.get}'")
+    print(value)
+    return 0
+
+
+if __name__ == "__main__":
+    from tinyllm.errors import run_cli
+
+    run_cli(main)
