@@ -269,3 +269,32 @@ def test_the_launcher_builds_the_node_commands_and_the_hostfile_command(tmp_path
     refused = subprocess.run(["bash", str(ROOT / "recipes" / "launch.sh"), "pretrain", "recipes/ptm_24m.yaml"],
                              cwd=ROOT, capture_output=True, text=True, env=os.environ | {"N_NODES": "2", "DRY_RUN": "1"})
     assert refused.returncode == 2 and "needs MASTER_ADDR" in refused.stderr
+
+
+def test_zero_shards_load_weights_only_and_a_hostile_shard_runs_nothing(runs, tmp_path):
+    """Resuming reads DeepSpeed's shards through torch's weights-only unpickler
+    (tinyllm.engine.weights_only_deepspeed_loads): a real ZeRO-3 optimizer shard loads, one that would
+    run a command on load is refused and the command never runs."""
+    import pickle
+
+    from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
+
+    from tinyllm.engine import load_deepspeed_config
+
+    load_deepspeed_config(3)
+    engine = TorchCheckpointEngine()
+    root, _ = runs
+    real = sorted((root / "zero3").glob("checkpoint-*/global_step*/*optim_states.pt"))
+    assert real and isinstance(engine.load(str(real[0]), map_location="cpu"), dict)
+
+    marker = tmp_path / "ran"
+
+    class Hostile:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    hostile = tmp_path / "zero_pp_rank_0_mp_rank_00_optim_states.pt"
+    hostile.write_bytes(pickle.dumps({"optimizer_state_dict": Hostile()}))
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        engine.load(str(hostile), map_location="cpu")
+    assert not marker.exists()

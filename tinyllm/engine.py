@@ -261,7 +261,29 @@ def load_deepspeed_config(choice) -> dict | None:
     if zero.get("stage") == 3 and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
         # Without it the Trainer writes checkpoints without model weights and final/ cannot be gathered.
         raise TinyLLMError(f'{path}: ZeRO-3 needs "stage3_gather_16bit_weights_on_model_save": true in zero_optimization')
+    weights_only_deepspeed_loads()
     return config
+
+
+def weights_only_deepspeed_loads() -> None:
+    """Make DeepSpeed read its checkpoint shards with torch.load(weights_only=True).
+
+    DeepSpeed 0.19's TorchCheckpointEngine loads them with weights_only=False, so resuming from a
+    checkpoint directory someone else wrote could run any code pickled into it. Its ZeRO-1/2/3
+    checkpoints need only these three DeepSpeed classes beyond tensors and containers (found with
+    torch.serialization.get_unsafe_globals_in_checkpoint); anything else is refused by torch's
+    weights-only unpickler.
+    """
+    from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
+    from deepspeed.runtime.fp16.loss_scaler import LossScaler
+    from deepspeed.runtime.zero.config import ZeroStageEnum
+    from deepspeed.utils.tensor_fragment import fragment_address
+
+    def load(self, path: str, map_location=None):
+        with torch.serialization.safe_globals([LossScaler, ZeroStageEnum, fragment_address]):
+            return torch.load(path, map_location=map_location, weights_only=True)
+
+    TorchCheckpointEngine.load = load
 
 
 def zero_stage(training_args) -> int:
