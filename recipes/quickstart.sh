@@ -4,8 +4,8 @@
 # 1. generate the corpus  2. train a tokenizer  3. pretokenize stories into shards, dialogues
 # into SFT data, preference pairs into a dataset  4. pretrain the tiny model  5. sample
 # continuations  6. fine-tune it on dialogues (SFT)  7. train a reward model  8. align the SFT
-# model with DPO, and quantize it to int8 and nf4 (its table: size, memory, tokens/s, quality)
-# 9. held-out answers of every stage  10. eval.run on every stage's final checkpoint, ending with
+# model with DPO  9. quantize it to int8 and nf4 (its table: size, memory, tokens/s, quality)
+# 10. held-out answers of every stage  11. eval.run on every stage's final checkpoint, ending with
 # the side-by-side table.
 # Everything is written under runs/quickstart (OUT=... to change it); a rerun starts afresh.
 set -euo pipefail
@@ -16,12 +16,12 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false DS_AC
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 
-step "1/10 synthetic corpus"
+step "1/11 synthetic corpus"
 python -m data_prep.synthetic --out "$OUT/corpus" --seed 0 --train-stories 12000 --val-stories 400 --test-stories 400
-step "2/10 tokenizer"
+step "2/11 tokenizer"
 python -m data_prep.train_tokenizer --source "$OUT/corpus/stories_train.jsonl" --out "$OUT/tokenizer" \
     --vocab-size 2048 --overwrite
-step "3/10 pretokenize stories, render dialogues, collect preference pairs"
+step "3/11 pretokenize stories, render dialogues, collect preference pairs"
 python -m data_prep.pretokenize --tokenizer "$OUT/tokenizer" --train "$OUT/corpus/stories_train.jsonl" \
     --val "$OUT/corpus/stories_val.jsonl" --out "$OUT/data" --overwrite
 for split in train val; do
@@ -30,32 +30,32 @@ for split in train val; do
 done
 python -m data_prep.preference --source "$OUT/corpus/preferences_train.jsonl" \
     --heldout "$OUT/corpus/preferences_test.jsonl" --out "$OUT/pref_data" --overwrite
-step "4/10 pretrain (tiny model, CPU)"
+step "4/11 pretrain (tiny model, CPU)"
 python -m stages.pretrain recipes/ptm_tiny.yaml data_dir="$OUT/data" out_dir="$OUT/pretrain" overwrite=true
-step "5/10 samples"
+step "5/11 samples"
 python -m scripts.sample "$OUT/pretrain/final" --prompt "Once upon a time" --prompt "One day, a little" \
     --max-new-tokens 80 --temperature 0.7
 
-step "6/10 SFT on dialogues"
+step "6/11 SFT on dialogues"
 python -m stages.sft recipes/sft_tiny.yaml model="$OUT/pretrain/final" train_data="$OUT/sft_data/train.pkl" \
     val_data="$OUT/sft_data/val.pkl" out_dir="$OUT/sft" overwrite=true
 python -m scripts.chat "$OUT/sft/final" --temperature 0 --max-new-tokens 24 --prompt "What is 4 plus 3?"
 
-step "7/10 reward model on preference pairs"
+step "7/11 reward model on preference pairs"
 python -m stages.reward recipes/rm_tiny.yaml model="$OUT/sft/final" data="$OUT/pref_data" out_dir="$OUT/rm" overwrite=true
 
-step "8/10 DPO from the SFT model"
+step "8/11 DPO from the SFT model"
 python -m stages.dpo recipes/dpo_tiny.yaml model="$OUT/sft/final" data="$OUT/pref_data" out_dir="$OUT/dpo" overwrite=true
-step "8/10 quantize the DPO model: int8 and nf4 beside the original (bitsandbytes)"
+step "9/11 quantize the DPO model: int8 and nf4 beside the original (bitsandbytes)"
 python -m stages.quantize recipes/quant_tiny.yaml model="$OUT/dpo/final" out_dir="$OUT/quant" overwrite=true
 
-step "9/10 held-out answers of every stage"
+step "10/11 held-out answers of every stage"
 for stage in pretrain sft dpo; do
     python -m eval.dialogue "$OUT/$stage/final" --data "$OUT/corpus/dialogues_test.jsonl" --label "$stage" \
         --out "$OUT/eval/dialogue_$stage.json"
 done
 
-step "10/10 eval: every stage on the same benchmarks"
+step "11/11 eval: every stage on the same benchmarks"
 STAGES=(pretrain sft dpo)  # a later stage appends its run name here
 checkpoints=() evals=()
 for stage in "${STAGES[@]}"; do checkpoints+=("$OUT/$stage/final"); evals+=("$OUT/eval/$stage"); done
