@@ -80,22 +80,20 @@ def mean_step_seconds(stamps: list[float], warmup: int) -> float:
     return (timed[-1] - timed[0]) / (len(timed) - 1)
 
 
-class StepClock:
+def step_clock():
     """A TrainerCallback that records when each optimizer step ends (after the device finishes it)."""
+    from transformers import TrainerCallback
 
-    def __new__(cls):
-        from transformers import TrainerCallback
+    class StepClock(TrainerCallback):
+        def __init__(self):
+            self.stamps, self.tokens = [], []
 
-        class _Clock(TrainerCallback):
-            def __init__(self):
-                self.stamps, self.tokens = [], []
+        def on_step_end(self, args, state, control, **kwargs):
+            cuda_sync()
+            self.stamps.append(time.perf_counter())
+            self.tokens.append(state.num_input_tokens_seen)  # counted when include_num_input_tokens_seen
 
-            def on_step_end(self, args, state, control, **kwargs):
-                cuda_sync()
-                self.stamps.append(time.perf_counter())
-                self.tokens.append(state.num_input_tokens_seen)  # counted when include_num_input_tokens_seen
-
-        return _Clock()
+    return StepClock()
 
 
 def quiet(trainer):
@@ -171,7 +169,7 @@ def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts, tmp: P
         cfg.check()
         model = make_model(cfg, vocab)
         args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[])
-        clock = StepClock()
+        clock = step_clock()
         trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=data, callbacks=[clock]))
         trainer.train()
         what = ["compile" if compile_enabled(cfg) else "eager", args.optim.value.replace("adamw_torch", "AdamW"),
@@ -268,7 +266,7 @@ def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
         use_chunked_loss(model, cfg.ce_chunk)
     args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
                               include_num_input_tokens_seen="non_padding")
-    clock = StepClock()
+    clock = step_clock()
     trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=train_ds, data_collator=collator,
                                   processing_class=tok, callbacks=[clock]))
     trainer.train()
@@ -304,7 +302,7 @@ def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
     def timed(variant, args, ref):
         reset_memory()
         model = load_checkpoint(checkpoint, train=True)[0]
-        clock = StepClock()
+        clock = step_clock()
         trainer = quiet(DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=train_ds,
                                    processing_class=load_checkpoint(checkpoint)[1], callbacks=[clock]))
         start = time.perf_counter()
@@ -324,8 +322,9 @@ def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
         cfg = DPORecipe(out_dir=str(tmp / f"dpo_{precompute}"), model=str(checkpoint), data=str(pairs),
                         batch_size=batch, max_steps=steps, warmup_steps=0, eval_every=0, log_every=10 ** 6,
                         precompute_ref=precompute, compile=opts.compile)
-        args = dpo_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[])
-        args.precompute_ref_batch_size = batch  # the held-out evaluation batch otherwise
+        # precompute_ref_batch_size: the held-out evaluation batch otherwise
+        args = dpo_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
+                             precompute_ref_batch_size=batch)
         ref = None if precompute else load_checkpoint(checkpoint)[0]
         rows.append(timed("ours: DPO stage config, " + ("precomputed reference" if precompute else "frozen reference"),
                           args, ref))
@@ -350,9 +349,9 @@ def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
     for batch in (1, opts.gen_batch):
         ids = torch.randint(3, len(tok), (batch, 16), device=device)
         config = f"{size} / vocab {len(tok)} / batch {batch}, 16 + {opts.gen_tokens} tokens"
-        for variant, extra in (("baseline: generate(), dynamic cache", {}),
-                               ("ours: " + (", ".join(f"{k}={v}" for k, v in fast_generation(model).items())
-                                            or "fast_generation adds nothing on a CPU"), fast_generation(model))):
+        fast = fast_generation(model)
+        ours = "ours: " + (", ".join(f"{k}={v}" for k, v in fast.items()) or "fast_generation adds nothing on a CPU")
+        for variant, extra in (("baseline: generate(), dynamic cache", {}), (ours, fast)):
             reset_memory()
             times = []
             for _ in range(1 + opts.gen_runs):  # the first run warms up (and compiles)
