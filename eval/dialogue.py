@@ -17,18 +17,10 @@ chance is what reading the conversation adds.
 """
 
 import argparse
-import re
 from collections import defaultdict
 
+from tinyllm.answers import contains_answer, exact_match, normalise  # noqa: F401 (normalise: eval's API)
 from tinyllm.errors import TinyLLMError, run_cli
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().lower()).rstrip(".!? ")
-
-
-def contains_answer(reply: str, answer: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(normalise(answer))}(?!\w)", normalise(reply)) is not None
 
 
 def load_conversations(path, limit: int | None = None) -> list[dict]:
@@ -81,7 +73,7 @@ def score(replies: list[str], records: list[dict]) -> dict:
         answers_by_kind[_kind(record)].append(_answer(record))
     groups = defaultdict(lambda: [0, 0, 0, 0.0])
     for reply, record in zip(replies, records):
-        hit = normalise(reply) == normalise(record["messages"][-1]["content"])
+        hit = exact_match(reply, record["messages"][-1]["content"])
         found = contains_answer(reply, _answer(record))
         chance = answer_chance(reply, record, answers_by_kind[_kind(record)])
         for key in ("all", record.get("type", "other")):
