@@ -2,7 +2,7 @@
 # The default data of every ptm_<size> recipe, from the embedded synthetic corpus:
 #   bash recipes/prepare_data.sh
 # writes runs/corpus (stories, dialogues, preference pairs), runs/tokenizer (SentencePiece BPE)
-# runs/data (uint16 shards + meta.json), runs/sft_data (SFT pickles) and runs/pref_data (preference pairs). Environment: STORIES (train stories, default
+# runs/data (uint16 shards + meta.json), runs/sft_data (SFT pickles), runs/pref_data (preference pairs) and runs/prompts (RL prompts). Environment: STORIES (train stories, default
 # 100000, about 20M tokens), VOCAB (4096), SEED (0), LANG_CODE (en or zh), OUT (runs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,3 +26,6 @@ python -m data_prep.sft --tokenizer "$OUT/tokenizer" --source "$OUT/corpus/dialo
 # Preference pairs (a correct and a plausible wrong answer) for every rm_<size> and dpo_<size> recipe.
 python -m data_prep.preference --source "$OUT/corpus/preferences_train.jsonl" \
     --heldout "$OUT/corpus/preferences_test.jsonl" --out "$OUT/pref_data" --overwrite
+# Prompts with checkable answers (held-out questions kept apart) for every grpo_<size> recipe.
+python -m data_prep.prompts --train "$OUT/corpus/dialogues_train.jsonl" \
+    --test "$OUT/corpus/dialogues_test.jsonl" --out "$OUT/prompts"

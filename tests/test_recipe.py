@@ -61,12 +61,14 @@ def test_missing_file_bad_yaml_and_missing_key(tmp_path):
 def test_every_shipped_recipe_loads_and_passes_its_stage_checks():
     from conftest import ROOT
     from stages.dpo import DPORecipe
+    from stages.grpo import GRPORecipe
     from stages.pretrain import PretrainRecipe
     from stages.quantize import QuantRecipe
     from stages.reward import RewardRecipe
     from stages.sft import SFTRecipe
 
-    schemas = {"ptm": PretrainRecipe, "sft": SFTRecipe, "rm": RewardRecipe, "dpo": DPORecipe, "quant": QuantRecipe}
+    schemas = {"ptm": PretrainRecipe, "sft": SFTRecipe, "rm": RewardRecipe, "dpo": DPORecipe, "quant": QuantRecipe,
+               "grpo": GRPORecipe}
     recipes = sorted((ROOT / "recipes").glob("*.yaml"))
     checked = set()
     for path in recipes:
