@@ -147,7 +147,14 @@ def main(argv=None):
                          "recipes/grpo_24m.yaml").parse_args(argv)
     cfg = load_recipe(args.recipe, args.overrides, GRPORecipe)
     cfg.check()
+    # Everything a bad input can break is checked before anything is loaded heavily or written.
+    from tinyllm.tokenizer import load_tokenizer
+
     train_records, heldout = load_prompt_sets(cfg)
+    tok = load_tokenizer(cfg.model) if Path(cfg.model, "config.json").is_file() else None
+    if tok is None:
+        raise TinyLLMError(f"{cfg.model}: not a checkpoint directory (no config.json)")
+    funcs, weights = load_rewards(cfg, tok)
 
     # Heavy imports only once the recipe and the prompts are known to be good.
     from datasets import Dataset
@@ -172,7 +179,6 @@ def main(argv=None):
     # Sampling stops at <|im_end|> (TRL stops at the generation config's eos ids plus the tokenizer's </s>).
     model.generation_config.eos_token_id = stop_ids(tok)
     model.generation_config.pad_token_id = tok.pad_token_id
-    funcs, weights = load_rewards(cfg, tok)
     training_args = rl_arguments(cfg, dtype, weights)
     for func in funcs:  # the reward model scores on the policy's device
         if hasattr(func, "model"):

@@ -67,3 +67,12 @@ def train_sft(task: dict, out_dir: Path, *overrides) -> Path:
               "val_data=null", f"out_dir={out_dir}", "batching=padded", "batch_size=32", "max_steps=100", "lr=3e-3",
               "warmup_steps=10", "eval_every=0", "save_every=0", "log_every=50", *overrides])
     return out_dir / "final"
+
+
+def record_ids(prompts, completions, id=None, **kwargs) -> list[float]:
+    """A `custom` reward for the resume test: appends the prompt ids it is shown (one line a step), rewards 0."""
+    import os
+
+    with open(os.environ["GRPO_RECORD"], "a", encoding="utf-8") as f:
+        f.write(" ".join(str(i) for i in id) + "\n")
+    return [0.0] * len(completions)

@@ -70,13 +70,20 @@ class RewardModelReward:
     __name__ = "reward_model"
 
     def __init__(self, path, policy_tok, policy_path: str = "the policy", device=None):
-        from tinyllm.preference import load_reward_model
-        from tinyllm.tokenizer import fingerprint
+        from pathlib import Path
 
-        self.model, self.tok = load_reward_model(path)
-        if fingerprint(self.tok) != fingerprint(policy_tok):
+        from transformers.utils import logging as hf_logging
+
+        from tinyllm.preference import load_reward_model
+        from tinyllm.tokenizer import fingerprint, load_tokenizer
+
+        if not Path(path, "config.json").is_file():
+            raise TinyLLMError(f"recipe key 'reward_model': {path} is not a checkpoint directory (no config.json)")
+        if fingerprint(load_tokenizer(path)) != fingerprint(policy_tok):  # before loading any weights
             raise TinyLLMError(f"recipe key 'reward_model': {path} has another tokenizer than {policy_path} (a reward "
                                f"model reads the policy's token ids; train it from the same SFT model)")
+        hf_logging.disable_progress_bar()  # a weight-loading bar for a model this small is noise
+        self.model, self.tok = load_reward_model(path)
         if device is not None:
             self.model.to(device)
         self.batch_size = 16
