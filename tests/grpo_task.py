@@ -1,20 +1,22 @@
 """A small task on which online RL measurably helps, built from nothing in seconds (tests/test_grpo.py).
 
-    "First of 3 8 5?"  ->  "3."
+    "Is 385 more than 99?"  ->  "yes."
 
-The SFT model is fine-tuned (stages.sft, from a freshly initialised tiny model) on replies that
-copy one of the three digits *at random*: noisy labels, so it answers in the right form but picks
-the first digit about a third of the time. The RL prompt set holds the checked answer (the first
-number); the held-out prompts use digit triples never seen in training. GRPO with the `exact`
-reward has a signal in every group (some replies right, some wrong) and should lift held-out
-exact match well above the SFT model's ~33 %.
+The SFT model is fine-tuned (stages.sft, from a freshly initialised tiny model) on replies that are
+*mostly wrong*: "no." 70 % of the time, "yes." 30 % (noisy labels). It answers in the right form,
+greedily "no.", and samples the right answer about 3 times in 10. The RL prompt set holds the checked
+answer; the held-out prompts use digit triples never seen in training. GRPO with the `exact`
+reward has a signal in most groups (some replies right, some wrong) and should lift held-out exact
+match far above the SFT model's ~0 %. (A task whose answer must be copied from the prompt was tried
+first: the tiny model does not learn to copy within a test's budget on 2 cores.)
 """
 
 import json
 import random
 from pathlib import Path
 
-QUESTION = "First of {} {} {}?"
+QUESTION = "Is {}{}{} more than 99?"
+RIGHT, WRONG, P_RIGHT = "yes", "no", 0.3
 
 
 def _triples(rng: random.Random) -> list[tuple[int, int, int]]:
@@ -28,7 +30,7 @@ def _write(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def make_task(out: Path, tokenizer_dir, n_sft: int = 3000, n_test: int = 200, seed: int = 0) -> dict:
+def make_task(out: Path, tokenizer_dir, n_sft: int = 2000, n_test: int = 200, seed: int = 0) -> dict:
     """SFT data (noisy), the RL prompt set (train + held out) and an untrained base checkpoint under `out`."""
     from data_prep.prompts import read_prompts, write_prompts
     from data_prep.sft import build_sft
@@ -42,11 +44,11 @@ def make_task(out: Path, tokenizer_dir, n_sft: int = 3000, n_test: int = 200, se
 
     def conv(t, reply):
         return {"messages": [{"role": "user", "content": QUESTION.format(*t)},
-                             {"role": "assistant", "content": f"{reply}."}], "answer": str(t[0]), "kinds": ["first"]}
+                             {"role": "assistant", "content": f"{reply}."}], "answer": RIGHT, "kinds": ["more"]}
 
-    sft = [conv(t, rng.choice(t)) for t in (rng.choice(train_triples) for _ in range(n_sft))]
-    rl = [conv(t, t[0]) for t in train_triples]
-    test = [conv(t, t[0]) for t in test_triples]
+    sft = [conv(t, RIGHT if rng.random() < P_RIGHT else WRONG) for t in (rng.choice(train_triples) for _ in range(n_sft))]
+    rl = [conv(t, RIGHT) for t in train_triples]
+    test = [conv(t, RIGHT) for t in test_triples]
     build_sft([str(_write(out / "sft.jsonl", sft))], out / "sft.pkl", tokenizer_dir, max_len=64)
     write_prompts(out / "prompts", read_prompts(_write(out / "rl.jsonl", rl)),
                   read_prompts(_write(out / "test.jsonl", test)), {"sources": "tests/grpo_task.py"})
@@ -64,15 +66,18 @@ def train_sft(task: dict, out_dir: Path, *overrides) -> Path:
     from stages.sft import main as sft_main
 
     sft_main([str(ROOT / "recipes" / "sft_tiny.yaml"), f"model={task['base']}", f"train_data={task['sft_data']}",
-              "val_data=null", f"out_dir={out_dir}", "batching=padded", "batch_size=32", "max_steps=100", "lr=3e-3",
+              "val_data=null", f"out_dir={out_dir}", "batching=padded", "batch_size=32", "max_steps=60", "lr=3e-3",
               "warmup_steps=10", "eval_every=0", "save_every=0", "log_every=50", *overrides])
     return out_dir / "final"
 
 
 def record_ids(prompts, completions, id=None, **kwargs) -> list[float]:
-    """A `custom` reward for the resume test: appends the prompt ids it is shown (one line a step), rewards 0."""
+    """A `custom` reward for the resume test: appends the prompt ids it is shown (one line a training step;
+    the held-out scoring outside the trainer, which passes no trainer_state, is not recorded), rewards 0."""
     import os
 
+    if "trainer_state" not in kwargs:
+        return [0.0] * len(completions)
     with open(os.environ["GRPO_RECORD"], "a", encoding="utf-8") as f:
         f.write(" ".join(str(i) for i in id) + "\n")
     return [0.0] * len(completions)
