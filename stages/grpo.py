@@ -151,9 +151,9 @@ def main(argv=None):
     from tinyllm.tokenizer import load_tokenizer
 
     train_records, heldout = load_prompt_sets(cfg)
-    tok = load_tokenizer(cfg.model) if Path(cfg.model, "config.json").is_file() else None
-    if tok is None:
+    if not Path(cfg.model, "config.json").is_file():
         raise TinyLLMError(f"{cfg.model}: not a checkpoint directory (no config.json)")
+    tok = load_tokenizer(cfg.model)
     funcs, weights = load_rewards(cfg, tok)
 
     # Heavy imports only once the recipe and the prompts are known to be good.
