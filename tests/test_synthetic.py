@@ -1,11 +1,13 @@
 """Tests for the synthetic corpus generator (the data_prep/synthetic/ package)."""
 
+import hashlib
 import json
 import os
 import random
 import re
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -341,8 +343,6 @@ CORPUS_SHA256 = {
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_corpus_bytes_are_pinned(tmp_path, lang):
-    import hashlib
-
     out = tmp_path / "c"
     write_corpus(out, seed=3, lang=lang, train_stories=40, val_stories=8, test_stories=8, progress=False)
     h = hashlib.sha256()
@@ -352,8 +352,6 @@ def test_corpus_bytes_are_pinned(tmp_path, lang):
 
 
 def test_template_and_word_data_ship_as_package_data():
-    from importlib import resources
-
     data = resources.files("data_prep.synthetic").joinpath("data")
     names = {p.name for p in data.iterdir()}
     assert {"templates_en.json", "templates_zh.json", "words_en.json", "words_zh.json"} <= names
