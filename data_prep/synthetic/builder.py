@@ -4,79 +4,17 @@ A story is: cast and setting, an opening, getting the object (at home or at the 
 order of events (meet a friend, see an animal, a problem solved with help, sharing, counting,
 playing, a snack, talk, a scene of people around) until a target length, then a feeling, a moral
 and a closing line. What differs between languages is data and a few hooks on `Language`
-(english.py, chinese.py): the cast, how an animal or a scene is described, how counted items and
-numbers are said, and how a sentence is finished. Every random draw happens in a fixed order, so
+(language.py, set by english.py and chinese.py): the cast, how an animal or a scene is
+described, how counted items and numbers are said, and how a sentence is finished. Every random draw happens in a fixed order, so
 a story depends only on its random stream.
 """
 
 from __future__ import annotations
 
 import random
-from types import SimpleNamespace
 
-from .templates import Templates, emit
-
-
-class Language:
-    """A language's data and hooks; the numbers here shape the story skeleton."""
-
-    code: str
-    words: SimpleNamespace
-    templates: Templates
-    joiner = " "                 # between sentences of a paragraph
-    length_range = (80, 300)     # accepted story length (word_count units)
-    target_range = (85, 275)     # words the events aim for
-    weights: dict = {}           # event -> weight of coming early (dict order breaks ties)
-    ending_words = 28            # estimated length of the ending
-    min_words = 62               # fillers until the story has this many
-    fillers: tuple = ()
-    meet_templates = ("meet_child", "meet_animal")  # indexed by "the friend is an animal"
-    meet_talk_p = 0.6
-    share_after_p = 0.0          # 0: no such template, and no draw
-    count_intro_p = 0.0
-    describe_out_p = 0.0
-    scene_p = 0.3
-    scene_counts = (1, 1, 2)
-    no_scene_places: tuple = ()
-    find_place_p: float | None = None  # at the place: found with this chance, else given (None: always found)
-    talk_template = "talk"
-    go_home_p = 0.0
-    the_end_p = 0.0
-    agent_keys: tuple = ()       # pronoun keys copied to the helping agent ("he" -> "ahe")
-    indoor_problems: tuple = ()
-    outdoor_problems: tuple = ()
-    animal_sounds: dict = {}
-
-    # -- hooks
-    def finish(self, s: str) -> str:
-        raise NotImplementedError
-
-    def count_words(self, s: str) -> int:
-        raise NotImplementedError
-
-    def open(self, b: "StoryBuilder", name: str, s: str) -> str:
-        """The sentence, maybe with an opener ("Then,") before it."""
-        return s
-
-    def cast(self, b: "StoryBuilder") -> None:
-        """Hero, friend, grown-up, object and place: fills b.ctx and b.facts."""
-        raise NotImplementedError
-
-    def animals_for(self, place: str, indoor: bool) -> list:
-        raise NotImplementedError
-
-    def animal_ctx(self, c: dict, animal: str) -> None:
-        raise NotImplementedError
-
-    def scene_parts(self, b: "StoryBuilder") -> None:
-        raise NotImplementedError
-
-    def count_items(self, b: "StoryBuilder") -> tuple[str, dict]:
-        """Draw what is counted: (group, its facts), filling the context."""
-        raise NotImplementedError
-
-    def count_numbers(self, c: dict, a: int, b: int, t: int, item: dict) -> None:
-        raise NotImplementedError
+from .language import Language
+from .templates import emit
 
 
 def pick_helper(rng: random.Random, family, titled, avoid) -> str:

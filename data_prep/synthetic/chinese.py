@@ -8,7 +8,8 @@ import functools
 import random
 import re
 
-from .builder import Language, StoryBuilder, pick2, pick_helper
+from .builder import StoryBuilder, pick2, pick_helper
+from .language import Language
 from .lexicon import ZH as W
 from .templates import Templates, finish_zh
 

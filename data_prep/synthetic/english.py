@@ -8,7 +8,8 @@ import functools
 import random
 import re
 
-from .builder import Language, StoryBuilder, pick2, pick_helper
+from .builder import StoryBuilder, pick2, pick_helper
+from .language import Language
 from .lexicon import EN as W, gerund, plural
 from .templates import AN_MARK, Templates, finish_en
 

@@ -10,7 +10,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .builder import Language, build_story
+from .builder import build_story
+from .language import Language
 from .chinese import CHINESE
 from .english import ENGLISH
 
