@@ -12,6 +12,8 @@ one place. Commands that sample take their flags from `add_sampling_args`.
 import argparse
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from tinyllm.errors import TinyLLMError
 from tinyllm.tokenizer import IM_END
 
@@ -117,8 +119,7 @@ def generate(model, tok, prompts, opts: SamplingOptions | None = None, *, batch_
     left-padded, longest prompts first (with batch_size 1, in the given order, so one seeded
     random stream runs through the prompts as in a plain loop). `extra` goes to model.generate
     (e.g. a streamer)."""
-    import torch
-    from tqdm import tqdm
+    import torch  # heavy: imported when generating, so the option parsing above stays light
 
     opts = opts or SamplingOptions()
     single = isinstance(prompts, str) or (isinstance(prompts, list) and prompts and isinstance(prompts[0], int))
