@@ -16,8 +16,9 @@ baseline, and the table gives the ratio to it:
   stage's Trainer with `batching=packed`. Tokens/s counts real (non-padding) tokens.
 - dpo: TRL's DPOTrainer with its default DPOConfig against the DPO stage's configuration, with a
   frozen reference and with precomputed reference log-probs; pairs/s over the timed steps.
-- generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch`; ours adds what
-  `tinyllm.chat.fast_generation` adds (a static KV cache, compiled, on a GPU).
+- generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch` through
+  `tinyllm.generate.generate`, with the dynamic KV cache (the baseline) and with `cache=auto`
+  (ours: a static KV cache, compiled, on a GPU).
 
 MFU counts 6·N (all parameters, the tied embedding once) + 12·layers·dim·seq FLOPs per trained
 token over the device's bf16 dense peak (`--peak-tflops` to set it; none on a CPU). Timing skips
@@ -26,6 +27,7 @@ torch.cuda's peak allocation per row (n/a on a CPU). The numbers of record are i
 """
 
 import argparse
+import dataclasses
 import gc
 import tempfile
 import time
@@ -33,8 +35,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyllm.errors import run_cli
+from tinyllm.generate import SamplingOptions, cache_arguments, generate
 
 PARTS = ("pretrain", "sft", "dpo", "generate")
+
+
+@dataclass
+class BenchOptions:
+    """What to time (defaults: the CPU smoke run; `parse_args` gives a GPU the full sweep)."""
+    parts: list[str] = field(default_factory=lambda: list(PARTS))
+    sizes: list[str] = field(default_factory=lambda: ["tiny"])
+    vocabs: list[int] = field(default_factory=lambda: [512])
+    batch: int = 4                     # micro-batch (sequences, or DPO pairs)
+    seq_len: int = 64
+    steps: int = 3                     # timed steps after the warm-up
+    warmup: int = 1                    # untimed steps first (compilation)
+    ce_chunks: list[int] = field(default_factory=lambda: [0, 64])  # ce_chunk of our pretraining rows (0: full logits)
+    compile: "str | bool" = "auto"     # our rows' recipe key compile
+    model_size: str = "tiny"           # size for the SFT, DPO and generation parts
+    tok_vocab: int = 512               # vocabulary of the tokenizer trained for SFT, DPO and generation
+    gen_tokens: int = 16
+    gen_batch: int = 4
+    gen_runs: int = 1
+    peak_tflops: float | None = None   # device bf16 dense peak for MFU
+    out: str | None = None             # directory for bench.json and bench.md
 
 
 @dataclass
@@ -122,7 +146,7 @@ class RandomWindows:
 
 # ----------------------------------------------------------------------------- pretraining
 
-def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts, tmp: Path) -> list[Row]:
+def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts: BenchOptions, tmp: Path) -> list[Row]:
     import torch
 
     from stages.pretrain import PretrainRecipe, make_model
@@ -209,7 +233,7 @@ def make_checkpoint(size: str, tmp: Path, vocab: int):
 
 # ----------------------------------------------------------------------------- SFT
 
-def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
     from data_prep.sft import build_sft
@@ -279,7 +303,7 @@ def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
 
 # ----------------------------------------------------------------------------- DPO
 
-def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
     from trl import DPOConfig, DPOTrainer
 
@@ -335,10 +359,9 @@ def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
 
 # ----------------------------------------------------------------------------- generation
 
-def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_generate(size: str, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
-    from tinyllm.chat import fast_generation
     from tinyllm.model import load_checkpoint
 
     checkpoint, _ = make_checkpoint(size, tmp, vocab)
@@ -347,19 +370,18 @@ def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
     model.to(device, dtype=torch.bfloat16 if device == "cuda" else torch.float32)
     rows = []
     for batch in (1, opts.gen_batch):
-        ids = torch.randint(3, len(tok), (batch, 16), device=device)
+        ids = torch.randint(3, len(tok), (batch, 16)).tolist()
         config = f"{size} / vocab {len(tok)} / batch {batch}, 16 + {opts.gen_tokens} tokens"
-        fast = fast_generation(model)
-        ours = "ours: " + (", ".join(f"{k}={v}" for k, v in fast.items()) or "fast_generation adds nothing on a CPU")
-        for variant, extra in (("baseline: generate(), dynamic cache", {}), (ours, fast)):
+        fast = cache_arguments(model, "auto")
+        ours = "ours: " + (", ".join(f"{k}={v}" for k, v in fast.items()) or "cache=auto adds nothing on a CPU")
+        for variant, cache in (("baseline: generate(), dynamic cache", "dynamic"), (ours, "auto")):
+            # Exactly gen_tokens new tokens: stop tokens are suppressed until then.
+            sampling = SamplingOptions(max_new_tokens=opts.gen_tokens, min_new_tokens=opts.gen_tokens, cache=cache)
             reset_memory()
             times = []
             for _ in range(1 + opts.gen_runs):  # the first run warms up (and compiles)
                 start = time.perf_counter()
-                with torch.no_grad():
-                    model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                   max_new_tokens=opts.gen_tokens, min_new_tokens=opts.gen_tokens,
-                                   pad_token_id=tok.pad_token_id, **extra)
+                generate(model, tok, ids, sampling, batch_size=batch)
                 cuda_sync()
                 times.append(time.perf_counter() - start)
             rate = batch * opts.gen_tokens / (sum(times[1:]) / opts.gen_runs)
@@ -382,7 +404,7 @@ def markdown(rows: list[Row], device: str, peak_source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv):
+def parse_args(argv=None) -> BenchOptions:
     import torch
 
     on_gpu = torch.cuda.is_available()
@@ -409,11 +431,11 @@ def parse_args(argv):
     p.add_argument("--out", default=None, help="directory for bench.json and bench.md")
     args = p.parse_args(argv)
     args.compile = {"auto": "auto", "true": True, "false": False}[args.compile]
-    return args
+    return BenchOptions(**vars(args))
 
 
-def main(argv=None):
-    opts = parse_args(argv)
+def run(opts: BenchOptions) -> int:
+    """Every part of `opts` timed; the table printed (and written to opts.out)."""
     import torch
 
     from tinyllm.atomic import write_json, write_text
@@ -440,11 +462,16 @@ def main(argv=None):
     if opts.out:
         out = Path(opts.out)
         out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "bench.json", {"device": device, "peak": peak_source, "settings": {
-            k: v for k, v in vars(opts).items() if k != "out"}, "rows": [vars(r) for r in rows]})
+        settings = {k: v for k, v in dataclasses.asdict(opts).items() if k != "out"}
+        write_json(out / "bench.json", {"device": device, "peak": peak_source, "settings": settings,
+                                        "rows": [dataclasses.asdict(r) for r in rows]})
         write_text(out / "bench.md", table + "\n")
         print(f"\nwritten: {out / 'bench.json'}, {out / 'bench.md'}")
     return 0
+
+
+def main(argv=None):
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

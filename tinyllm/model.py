@@ -76,6 +76,11 @@ def build_model(size: str, vocab_size: int, max_seq_len: int, seed: int = 0, **s
     return LlamaForCausalLM(config)
 
 
+def model_window(model) -> int:
+    """Positions the model attends over (its context length); 2048 for a config that does not say."""
+    return int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+
+
 def weights_format(path, allow_pickle: bool = False) -> bool:
     """True to load safetensors; pickled `.bin` weights (which can run code when unpickled) only
     with `allow_pickle`, and then through torch.load(weights_only=True) as transformers does."""

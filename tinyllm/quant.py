@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.generate import SamplingOptions, generate, text_prompt_ids
+from tinyllm.model import model_window
 
 METHODS = ("int8", "nf4", "fp4")
 COMPUTE_DTYPES = ("auto", "fp32", "bf16", "fp16")
@@ -255,35 +257,30 @@ def memory_bytes(model) -> int:
 
 
 def tokens_per_second(model, tok, new_tokens: int = 128, runs: int = 3, prompt: str = "Once upon a time") -> dict:
-    """Greedy generation speed at batch 1 with the KV cache: `runs` timed generations of exactly
-    `new_tokens` tokens (fewer if the window is shorter) after a short warm-up."""
+    """Greedy generation speed at batch 1 with the (dynamic, as for every model compared) KV cache:
+    `runs` timed generations of exactly `new_tokens` tokens (fewer if the window is shorter) after
+    a short warm-up."""
     import torch
 
-    from eval.likelihood import model_window
-
-    ids = [tok.bos_token_id, *tok.encode(prompt, add_special_tokens=False)]
+    ids = text_prompt_ids(tok, prompt)
     n = max(1, min(new_tokens, model_window(model) - len(ids)))
     device = next(model.parameters()).device
-    x = torch.tensor([ids], device=device)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    settings = dict(do_sample=False, temperature=None, top_p=None, top_k=None, use_cache=True, pad_token_id=pad)
 
-    def generate(k):
-        with torch.no_grad():
-            out = model.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=k, min_new_tokens=k, **settings)
-        return out.shape[1] - x.shape[1]
+    def generated(k):
+        # min_new_tokens = max_new_tokens: no stop token can end a timed run early.
+        return len(generate(model, tok, ids, SamplingOptions(max_new_tokens=k, min_new_tokens=k, cache="dynamic")))
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    generate(min(8, n))  # warm-up: first calls allocate and pick kernels
+    generated(min(8, n))  # warm-up: first calls allocate and pick kernels
     sync()
     start = time.perf_counter()
-    generated = sum(generate(n) for _ in range(runs))
+    total = sum(generated(n) for _ in range(runs))
     sync()
     seconds = time.perf_counter() - start
-    return {"tokens_per_s": generated / seconds, "new_tokens": generated, "seconds": seconds,
+    return {"tokens_per_s": total / seconds, "new_tokens": total, "seconds": seconds,
             "runs": runs, "prompt": prompt, "device": device_name(device)}
 
 
