@@ -10,7 +10,6 @@ scripts.sample does), both with "stream": true as server-sent events ending in [
 GET / (the chat page). Requests are decoded together by one model worker (tinyllm.batcher).
 """
 
-from __future__ import annotations
 
 import argparse
 import asyncio
@@ -50,7 +49,7 @@ class ApiError(Exception):
         return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
 
 
-def request_sampling(body, max_tokens: int, stop_ids) -> "Sampling":
+def request_sampling(body, max_tokens: int, stop_ids):
     """The one mapping from a request's OpenAI fields to the decoder's sampling settings."""
     from tinyllm.batcher import Sampling
 
