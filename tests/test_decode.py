@@ -70,3 +70,19 @@ def test_sampling_is_seeded_and_filters():
     g = torch.Generator().manual_seed(0)
     assert {sample_token(logits, 5.0, 0.7, 0, g) for _ in range(200)} == {1, 2}
     assert {sample_token(logits, 5.0, 1.0, 1, g) for _ in range(50)} == {1}
+
+
+@pytest.mark.parametrize("method", ["int8", "nf4"])
+def test_quantized_checkpoints_decode_eagerly_with_generates_tokens(model, tmp_path, tokenizer_dir, method):
+    """bitsandbytes layers are not compiled; the step calls them as modules and gives generate()'s tokens."""
+    from tinyllm.decode import DecodeOptions, StaticDecoder, greedy
+    from tinyllm.quant import bnb_config, quantize, save_quantized
+    from tinyllm.tokenizer import load_tokenizer
+
+    model.save_pretrained(tmp_path / "plain")
+    load_tokenizer(tokenizer_dir).save_pretrained(tmp_path / "plain")
+    quantized = quantize(tmp_path / "plain", bnb_config(method)).eval()
+    decoder = StaticDecoder(quantized, DecodeOptions(max_batch=2, max_len=64))
+    assert not decoder.compiled
+    for prompt in PROMPTS:
+        assert greedy(decoder, prompt, 16) == reference(quantized, prompt, 16), prompt
