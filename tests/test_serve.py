@@ -14,10 +14,9 @@ httpx = pytest.importorskip("httpx2")  # the HTTP client the openai package itse
 
 
 @pytest.fixture(scope="module")
-def checkpoint(pretrained):
-    """The suite's briefly pretrained tiny model (shared with the SFT tests): real text, a chat template
-    (a chat reply of a model never fine-tuned is mostly blank lines; completions carry the text checks)."""
-    return pretrained
+def checkpoint(fine_tuned):
+    """The suite's briefly fine-tuned tiny model (shared with the SFT tests): it answers chat with text."""
+    return fine_tuned
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +65,7 @@ def test_chat_equals_scripts_chat_streamed_or_not(client, local):
     from tinyllm.chat import prompt_ids
 
     want = chat_reply(local, MESSAGES, 20)
+    assert want  # a real reply, so equality means something
     got = client.chat.completions.create(model="x", messages=MESSAGES, temperature=0, max_tokens=20)
     assert got.choices[0].message.content == want and got.choices[0].message.role == "assistant"
     assert got.usage.prompt_tokens == len(prompt_ids(local[1], MESSAGES))
@@ -75,6 +75,7 @@ def test_chat_equals_scripts_chat_streamed_or_not(client, local):
     assert got.usage.total_tokens == got.usage.prompt_tokens + got.usage.completion_tokens
     chunks = list(client.chat.completions.create(model="x", messages=MESSAGES, temperature=0, max_tokens=20,
                                                  stream=True, stream_options={"include_usage": True}))
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 1  # really streamed
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == want
     assert chunks[-1].usage.completion_tokens == got.usage.completion_tokens
 
@@ -144,7 +145,8 @@ def test_errors_are_openai_style(server, client):
     with pytest.raises(openai.BadRequestError) as err:
         client.completions.create(model="x", prompt=too_long, max_tokens=4)
     body = err.value.body
-    assert body["code"] == "context_length_exceeded" and f"{engine.batcher.max_len} tokens" in body["message"] and "prompt has" in body["message"]
+    assert body["code"] == "context_length_exceeded" and "prompt has" in body["message"]
+    assert f"{engine.batcher.max_len} tokens" in body["message"]
     body = error_of(httpx.post(url, json={"prompt": "hi", "max_tokens": 49}), 400)
     assert body["param"] == "max_tokens" and "48" in body["message"]
     body = error_of(httpx.post(url, content=b'{"prompt": "hi",', headers={"content-type": "application/json"}), 400)
