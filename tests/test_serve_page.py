@@ -53,7 +53,12 @@ def test_type_see_streamed_reply_stop_and_new_chat(server, browser, monkeypatch)
     from selenium.webdriver.common.by import By
 
     engine, thread = server
-    step = engine.batcher.decoder.step
+    step, submit, events = engine.batcher.decoder.step, engine.batcher.submit, []
+
+    def recording_submit(prompt, sampling, emit):
+        return submit(prompt, sampling, lambda ev: events.append(ev[0]) or emit(ev))
+
+    monkeypatch.setattr(engine.batcher, "submit", recording_submit)
     monkeypatch.setattr(engine.batcher.decoder, "step", lambda *a: time.sleep(0.03) or step(*a))  # watchable
     browser.get(thread.url + "/")
     wait_for(lambda: engine.name in browser.find_element(By.ID, "title").text)
@@ -73,5 +78,6 @@ def test_type_see_streamed_reply_stop_and_new_chat(server, browser, monkeypatch)
     wait_for(lambda: reply.get_attribute("data-done"))
     assert not browser.find_element(By.ID, "stop").is_enabled() and browser.find_element(By.ID, "send").is_enabled()
     wait_for(lambda: engine.batcher.active() == 0, timeout=5)  # the server freed the slot
+    assert "token" in events and "done" not in events  # stopped by the button, not by the reply's end
     browser.find_element(By.ID, "new").click()
     assert browser.find_elements(By.CSS_SELECTOR, ".msg") == []
