@@ -16,6 +16,9 @@ baseline, and the table gives the ratio to it:
   stage's Trainer with `batching=packed`. Tokens/s counts real (non-padding) tokens.
 - dpo: TRL's DPOTrainer with its default DPOConfig against the DPO stage's configuration, with a
   frozen reference and with precomputed reference log-probs; pairs/s over the timed steps.
+- decode: batch-1 greedy decoding as the server runs it (`tinyllm.decode`: a static KV cache, the
+  step compiled by torch.compile) against `generate()`, and against llama2.c's `run` when
+  `--run-c PATH` gives a compiled binary (the model exported with scripts.export_llama2c).
 - generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch` through
   `tinyllm.generate.generate`, with the dynamic KV cache (the baseline) and with `cache=auto`
   (ours: a static KV cache, compiled, on a GPU).
@@ -37,7 +40,7 @@ from pathlib import Path
 from tinyllm.errors import run_cli
 from tinyllm.generate import SamplingOptions, cache_arguments, generate
 
-PARTS = ("pretrain", "sft", "dpo", "generate")
+PARTS = ("pretrain", "sft", "dpo", "generate", "decode")
 
 
 @dataclass
@@ -57,6 +60,9 @@ class BenchOptions:
     gen_tokens: int = 16
     gen_batch: int = 4
     gen_runs: int = 1
+    decode_size: str | None = None     # size for the decode part (default: model_size)
+    decode_tokens: int = 128
+    run_c: str | None = None           # a compiled llama2.c `run` binary for the decode part
     peak_tflops: float | None = None   # device bf16 dense peak for MFU
     out: str | None = None             # directory for bench.json and bench.md
 
@@ -390,6 +396,52 @@ def bench_generate(size: str, opts: BenchOptions, tmp: Path, vocab: int) -> list
     return rows
 
 
+# ----------------------------------------------------------------------------- batch-1 decode (the server's loop)
+
+def bench_decode(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
+    import torch
+
+    from tinyllm.decode import time_decode
+    from tinyllm.model import load_checkpoint
+
+    checkpoint, _ = make_checkpoint(size, tmp, vocab)
+    model, tok = load_checkpoint(checkpoint)
+    model.eval()
+    config = f"{size} / vocab {len(tok)} / batch 1, 1 + {opts.decode_tokens} tokens, {torch.get_num_threads()} threads"
+    ours, base = time_decode(model, [tok.bos_token_id], opts.decode_tokens, runs=opts.gen_runs)
+    rows = [Row("decode", config, "baseline: generate(), dynamic cache", base, "new tok/s"),
+            Row("decode", config, "ours: tinyllm.decode static cache, compiled step", ours, "new tok/s",
+                ratio=ours / base)]
+    if opts.run_c:
+        rows.append(run_c_row(checkpoint, opts, tmp, config, base))
+        rows[1].notes["vs_run_c"] = ours / rows[2].rate  # the issue's target: >= 0.5
+    return rows
+
+
+def run_c_row(checkpoint: Path, opts, tmp: Path, config: str, base: float) -> Row:
+    """llama2.c's `run` on the same model (exported by scripts.export_llama2c), greedy, from its own
+    report line "achieved tok/s: N" (it times from the first generated token, as we do)."""
+    import re
+    import subprocess
+
+    from tinyllm.errors import TinyLLMError
+    from tinyllm.llama2c import export_llama2c
+
+    model_bin, tok_bin = tmp / "run_c_model.bin", tmp / "run_c_tokenizer.bin"
+    export_llama2c(str(checkpoint), str(model_bin), 0, str(tok_bin), 64)
+    rates = []
+    for _ in range(1 + opts.gen_runs):
+        done = subprocess.run([opts.run_c, str(model_bin), "-z", str(tok_bin), "-t", "0", "-n",
+                               str(opts.decode_tokens + 1), "-i", ""], capture_output=True, text=True, timeout=600)
+        found = re.search(r"achieved tok/s: ([0-9.]+)", done.stderr + done.stdout)
+        if done.returncode or not found:
+            raise TinyLLMError(f"{opts.run_c}: exited {done.returncode} without 'achieved tok/s' "
+                               f"({(done.stderr or done.stdout).strip()[-200:]})")
+        rates.append(float(found.group(1)))
+    rate = sum(rates[1:]) / opts.gen_runs
+    return Row("decode", config, "llama2.c run.c (reference, not ours)", rate, "new tok/s", ratio=rate / base)
+
+
 # ----------------------------------------------------------------------------- report
 
 def markdown(rows: list[Row], device: str, peak_source: str) -> str:
@@ -427,6 +479,9 @@ def parse_args(argv=None) -> BenchOptions:
     p.add_argument("--gen-tokens", type=int, default=128 if on_gpu else 16)
     p.add_argument("--gen-batch", type=int, default=64 if on_gpu else 4)
     p.add_argument("--gen-runs", type=int, default=3 if on_gpu else 1)
+    p.add_argument("--decode-size", default=None, help="size for the decode part (default: --model-size)")
+    p.add_argument("--decode-tokens", type=int, default=256 if on_gpu else 128)
+    p.add_argument("--run-c", default=None, help="a compiled llama2.c `run` binary for the decode part")
     p.add_argument("--peak-tflops", type=float, default=None, help="device bf16 dense peak for MFU")
     p.add_argument("--out", default=None, help="directory for bench.json and bench.md")
     args = p.parse_args(argv)
@@ -457,6 +512,8 @@ def run(opts: BenchOptions) -> int:
             rows += bench_dpo(opts.model_size, max(1, opts.batch // 2), opts, tmp, opts.tok_vocab)
         if "generate" in opts.parts:
             rows += bench_generate(opts.model_size, opts, tmp, opts.tok_vocab)
+        if "decode" in opts.parts:
+            rows += bench_decode(opts.decode_size or opts.model_size, opts, tmp, opts.tok_vocab)
     table = markdown(rows, device, peak_source)
     print("\n" + table)
     if opts.out:
