@@ -2,7 +2,6 @@
 `openai` client. Greedy replies equal scripts.chat / scripts.sample on the same checkpoint, streamed
 or not, alone or with other requests decoded in the same batch; every error is an OpenAI-style body."""
 
-import argparse
 import io
 import threading
 import time
@@ -48,10 +47,10 @@ MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "conten
 
 def chat_reply(local, messages, n):
     from scripts.chat import reply
+    from tinyllm.generate import SamplingOptions
 
     model, tok = local
-    args = argparse.Namespace(max_new_tokens=n, temperature=0, top_k=50, top_p=1.0, seed=0)
-    return reply(model, tok, [dict(m) for m in messages], args, out=io.StringIO())
+    return reply(model, tok, [dict(m) for m in messages], SamplingOptions(max_new_tokens=n), out=io.StringIO())
 
 
 def test_models_and_health(server, client):
