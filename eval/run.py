@@ -35,6 +35,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 
 BENCH_DIR = Path(__file__).resolve().parent / "benchmarks"
@@ -332,6 +333,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    patches.apply()
     suites = parse_suites(args.suite) or [s for s in SUITES if s != "dialogue" or args.dialogues]
     if args.limit is not None and args.limit < 1:
         raise TinyLLMError(f"--limit must be at least 1, got {args.limit}")

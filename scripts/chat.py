@@ -12,6 +12,7 @@ rendered with the checkpoint's chat template, exactly as in SFT training.
 import argparse
 import sys
 
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 
 HELP = "commands: /reset, /system TEXT, /history, /help, /quit"
@@ -120,6 +121,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.max_new_tokens < 1:
         raise TinyLLMError("--max-new-tokens must be at least 1")
+    patches.apply()
 
     from tinyllm.model import load_checkpoint
 

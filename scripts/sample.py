@@ -8,6 +8,7 @@ The prompt starts with <s>, as every pretraining document does.
 
 import argparse
 
+from tinyllm import patches
 from tinyllm.errors import run_cli
 from tinyllm.model import load_checkpoint as load_model  # noqa: F401 (re-exported for callers)
 
@@ -45,6 +46,7 @@ def main(argv=None):
     parser.add_argument("--allow-pickle-weights", action="store_true",
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
     args = parser.parse_args(argv)
+    patches.apply()
     model, tok = load_model(args.checkpoint, allow_pickle=args.allow_pickle_weights)
     prompts = args.prompt or ["Once upon a time"]
     for prompt in prompts:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.recipe import load_recipe
 
@@ -157,7 +158,8 @@ def report_markdown(report: dict, table: str) -> str:
 def main(argv=None):
     cfg = parse(sys.argv[1:] if argv is None else argv)
 
-    # Heavy imports only once the recipe is known to be good.
+    # Heavy imports only once the recipe is known to be good (and the patches they need applied).
+    patches.apply(bitsandbytes=True)
     from eval.report import compare_table
     from eval.run import write_results
     from tinyllm.atomic import write_json, write_text

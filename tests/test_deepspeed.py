@@ -273,15 +273,15 @@ def test_the_launcher_builds_the_node_commands_and_the_hostfile_command(tmp_path
 
 def test_zero_shards_load_weights_only_and_a_hostile_shard_runs_nothing(runs, tmp_path):
     """Resuming reads DeepSpeed's shards through torch's weights-only unpickler
-    (tinyllm.engine.weights_only_deepspeed_loads): a real ZeRO-3 optimizer shard loads, one that would
+    (tinyllm.patches.weights_only_deepspeed_loads): a real ZeRO-3 optimizer shard loads, one that would
     run a command on load is refused and the command never runs."""
     import pickle
 
     from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
 
-    from tinyllm.engine import load_deepspeed_config
+    from tinyllm import patches
 
-    load_deepspeed_config(3)
+    patches.apply(deepspeed=True)
     engine = TorchCheckpointEngine()
     root, _ = runs
     real = sorted((root / "zero3").glob("checkpoint-*/global_step*/*optim_states.pt"))
