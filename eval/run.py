@@ -41,6 +41,7 @@ from eval.options import BENCH_DIR, DEFAULT_PPL_DATA, SAMPLED, SUITE_NAMES, Eval
 from eval.report import RESULTS, results_markdown, results_table
 from eval.suites import SUITES
 from tinyllm.atomic import write_json, write_text
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.generate import add_sampling_args, sampling_options
 from tinyllm.model import load_checkpoint
@@ -113,6 +114,7 @@ def options(args) -> EvalOptions:
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    patches.apply()
     opts = options(args)
     if args.label and len(args.label) != len(args.checkpoints):
         raise TinyLLMError(f"{len(args.label)} --label for {len(args.checkpoints)} checkpoints; give one per checkpoint")

@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyllm import patches
 from tinyllm.errors import run_cli
 from tinyllm.generate import SamplingOptions, cache_arguments, generate
 
@@ -156,8 +157,10 @@ def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts: BenchO
     import torch
 
     from stages.pretrain import PretrainRecipe, make_model
-    from tinyllm.engine import AtomicTrainer, compile_enabled, device_peak_flops, resolve_dtype, training_arguments
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.hardware import compile_enabled, device_peak_flops, resolve_dtype
     from tinyllm.model import build_model, flops_per_token
+    from tinyllm.train_args import training_arguments
 
     steps = opts.warmup + opts.steps
     data = RandomWindows(vocab, seq_len, batch * steps)
@@ -244,9 +247,12 @@ def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
 
     from data_prep.sft import build_sft
     from stages.sft import SFTRecipe, build_datasets
-    from tinyllm.engine import AtomicTrainer, resolve_dtype, training_arguments
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.hardware import resolve_dtype
+    from tinyllm.loss import use_chunked_loss
     from tinyllm.model import load_checkpoint
     from tinyllm.sft_data import SFTDataset, load_sft
+    from tinyllm.train_args import training_arguments
 
     checkpoint, corpus = make_checkpoint(size, tmp, vocab)
     data_file = tmp / "sft.pkl"
@@ -290,10 +296,7 @@ def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
                     pack_len=opts.seq_len, batch_size=max(1, round(batch * real / opts.seq_len)), max_steps=steps,
                     warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=opts.ce_chunks[-1], compile=opts.compile)
     train_ds, _, collator = build_datasets(cfg, tok, samples, None)
-    if cfg.ce_chunk:
-        from tinyllm.loss import use_chunked_loss
-
-        use_chunked_loss(model, cfg.ce_chunk)
+    use_chunked_loss(model, cfg.ce_chunk)
     args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
                               include_num_input_tokens_seen="non_padding")
     clock = step_clock()
@@ -315,7 +318,7 @@ def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
 
     from data_prep.preference import build_preferences
     from stages.dpo import DPORecipe, dpo_arguments
-    from tinyllm.engine import resolve_dtype
+    from tinyllm.hardware import resolve_dtype
     from tinyllm.model import load_checkpoint
     from tinyllm.preference import load_preferences
 
@@ -491,10 +494,11 @@ def parse_args(argv=None) -> BenchOptions:
 
 def run(opts: BenchOptions) -> int:
     """Every part of `opts` timed; the table printed (and written to opts.out)."""
+    patches.apply()
     import torch
 
     from tinyllm.atomic import write_json, write_text
-    from tinyllm.engine import device_peak_flops
+    from tinyllm.hardware import device_peak_flops
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
     _, peak_source = device_peak_flops(opts.peak_tflops)

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 
 from tinyllm.chat import prompt_ids, reply_text
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.generate import SamplingOptions, add_sampling_args, generate, sampling_options, stop_ids
 from tinyllm.model import load_checkpoint
@@ -113,6 +114,7 @@ def parse_args(argv=None) -> ChatOptions:
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
     add_sampling_args(parser, DEFAULTS)
     args = parser.parse_args(argv)
+    patches.apply()
     return ChatOptions(checkpoint=args.checkpoint, prompt=args.prompt, system=args.system,
                        sampling=sampling_options(args), allow_pickle_weights=args.allow_pickle_weights)
 

@@ -9,6 +9,7 @@ The prompt starts with <s>, as every pretraining document does.
 import argparse
 from dataclasses import replace
 
+from tinyllm import patches
 from tinyllm.errors import run_cli
 from tinyllm.generate import SamplingOptions, add_sampling_args, generate, sampling_options
 from tinyllm.model import load_checkpoint
@@ -33,6 +34,7 @@ def main(argv=None):
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
     add_sampling_args(parser, DEFAULTS)
     args = parser.parse_args(argv)
+    patches.apply()
     opts = sampling_options(args)
     model, tok = load_checkpoint(args.checkpoint, allow_pickle=args.allow_pickle_weights)
     prompts = args.prompt or ["Once upon a time"]

@@ -26,6 +26,7 @@ from eval.options import SAMPLED, EvalOptions
 from eval.report import compare_table
 from eval.run import evaluate_model, write_results
 from tinyllm.atomic import write_json, write_text
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.model import load_checkpoint
 from tinyllm.quant import (METHODS, bnb_config, check_keep_modules, check_not_quantized, device_name, disk_bytes,
@@ -155,6 +156,7 @@ def report_markdown(report: dict, table: str) -> str:
 def main(argv=None):
     cfg = parse(sys.argv[1:] if argv is None else argv)
 
+    patches.apply(bitsandbytes=True)
     check_not_quantized(cfg.model)
     out_dir = Path(cfg.out_dir)
     existing = [str(out_dir / m) for m in cfg.methods if (out_dir / m).exists()]

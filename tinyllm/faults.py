@@ -8,7 +8,7 @@
   up to N such micro-batches are skipped (their gradients zeroed) before the run stops.
 - `check_free_space`: refuse to start when out_dir cannot hold the checkpoints the run will
   write, naming the space needed.
-Kill -9 needs nothing here: checkpoints appear atomically (tinyllm.engine.AtomicCheckpoints), so
+Kill -9 needs nothing here: checkpoints appear atomically (tinyllm.checkpoints.AtomicCheckpoints), so
 a killed run resumes from the newest complete one.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from tinyllm.checkpoints import latest_checkpoint
 from tinyllm.errors import TinyLLMError
 
 
@@ -76,8 +77,6 @@ class NonFiniteLoss:
             print(f"step {step + 1}: loss is {float(loss)}; batch skipped ({self.skipped} of max_bad_batches="
                   f"{self.max_bad_batches})")
             return loss.new_zeros(())
-        from tinyllm.engine import latest_checkpoint
-
         last = latest_checkpoint(out_dir)
         kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written yet"
         raise TinyLLMError(f"step {step + 1}: loss is {float(loss)} (not finite); stopped before the optimizer step, "

@@ -72,12 +72,15 @@ def chunked_cross_entropy(hidden, weight, targets, chunk: int = 4096, num_items=
 
 
 def use_chunked_loss(model, chunk: int) -> None:
-    """Give `model` (a LlamaForCausalLM) a forward that computes the loss chunk by chunk.
+    """Give `model` (a LlamaForCausalLM) a forward that computes the loss chunk by chunk; chunk 0: leave it as is
+    (the recipe key ce_chunk's default, so a stage calls this unconditionally).
 
     Calls with labels (training and evaluation) get the loss and no logits; calls without
     (generation) take the original path. Targets follow transformers' convention: `labels` are
     shifted here, `shift_labels` are used as given.
     """
+    if not chunk:
+        return
     from transformers.modeling_outputs import CausalLMOutputWithPast
 
     original = type(model).forward

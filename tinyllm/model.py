@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.patches import portable_4bit
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,7 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
     tok = load_tokenizer(path)
     model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=weights_format(path, allow_pickle))
-    if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.quant
-        from tinyllm.quant import portable_4bit
-
+    if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.patches
         portable_4bit(model)
     model.train(train)
     return model, tok
