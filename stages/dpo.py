@@ -12,7 +12,7 @@ adapter is the reference). `beta` and `loss_type` (TRL's: sigmoid, ipo, hinge, r
 come from the recipe. Pairs are rendered with the tokenizer's one chat template, as in SFT.
 The report holds, on the held-out pairs, the share where the model gives the chosen answer the
 higher log-likelihood (preference accuracy, chance 50 %) for the SFT model and for the DPO model,
-and TRL's implicit-reward accuracy and margin. final/ is a plain HF checkpoint (LoRA merged).
+and the implicit-reward accuracy (k of n pairs) and margin. final/ is a plain HF checkpoint (LoRA merged).
 """
 
 import dataclasses
@@ -86,7 +86,7 @@ def main(argv=None):
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
                                 resolve_dtype, save_final, train, trained_model, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, implicit_reward_accuracy, load_preferences, preference_accuracy
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
         pass
@@ -103,12 +103,15 @@ def main(argv=None):
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, cfg.max_length)
-    model.eval()
-    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
-    model.train()
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
     training_args = dpo_arguments(cfg, dtype)
+    # Scored where training runs: the Trainer moves the model there only later, so on a GPU machine this
+    # pass would otherwise run on the CPU. Its log-probs are the reference's (the SFT model's).
+    model.to(training_args.device)
+    model.eval()
+    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
+    model.train()
     is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     config = model.config
@@ -139,26 +142,26 @@ def main(argv=None):
     if not train(trainer, cfg, resume_from):
         return 0
     train_seconds = time.time() - start
-    implicit = trainer.evaluate()  # every rank; on heldout_ds, whose reference log-probs exist even when precomputed
     policy = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
 
     if trainer.is_world_process_zero():
         policy.eval()
         after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
+        implicit = implicit_reward_accuracy(before, after, cfg.beta)  # k of n pairs, pair by pair
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1),
             "dtype": dtype, "heldout_pairs": after["n"],
             "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
-            "heldout_reward_accuracy": implicit.get("eval_rewards/accuracies"),
-            "heldout_reward_margin": implicit.get("eval_rewards/margins"),
+            "heldout_reward_accuracy": implicit["accuracy"], "heldout_reward_correct": implicit["correct"],
+            "heldout_reward_margin": implicit["mean_margin"],
         }
         what = save_final(policy, tok, out_dir, report, cfg.lora, cfg.merge)
         plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
         print(f"\nheld-out preference accuracy {100 * before['preference_accuracy']:.1f}% (SFT) -> "
               f"{100 * after['preference_accuracy']:.1f}% (DPO), chance 50%; implicit reward accuracy "
-              f"{100 * (report['heldout_reward_accuracy'] or 0):.1f}%, margin {report['heldout_reward_margin'] or 0:.3f}")
+              f"{implicit['correct']}/{implicit['n']}, margin {implicit['mean_margin']:.3f}")
         print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
     return 0
 
