@@ -183,13 +183,13 @@ def reward_run(checkpoint, tmp_path, swap: bool) -> dict:
     from stages.reward import main as reward_main
 
     name = "swapped" if swap else "straight"
-    for split, pairs in (("train", arithmetic_pairs(256, 0, swap)), ("val", arithmetic_pairs(HELDOUT, 1))):
+    for split, pairs in (("train", arithmetic_pairs(128, 0, swap)), ("val", arithmetic_pairs(HELDOUT, 1))):
         (tmp_path / f"{name}_{split}.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
     data = tmp_path / f"{name}_pref"
     build_preferences([str(tmp_path / f"{name}_train.jsonl")], data, heldout=[str(tmp_path / f"{name}_val.jsonl")])
     out = tmp_path / f"rm_{name}"
     reward_main([str(ROOT / "recipes" / "rm_tiny.yaml"), f"model={checkpoint}", f"data={data}", f"out_dir={out}",
-                 "max_length=128", "max_steps=32", "train_pairs=256", "batch_size=8", "lr=3e-3", "warmup_steps=2",
+                 "max_length=64", "max_steps=16", "train_pairs=128", "batch_size=8", "lr=3e-3", "warmup_steps=2",
                  "save_every=0", "log_every=8"])
     return json.loads((out / "report.json").read_text())
 
@@ -202,6 +202,7 @@ def test_reward_model_learns_the_preference_and_not_its_opposite(tiny_checkpoint
     correct = round(straight["heldout_accuracy"] * HELDOUT)
     assert correct >= BOUND, straight
     swapped = reward_run(tiny_checkpoint, tmp_path, swap=True)  # held-out pairs unswapped
+    print(f"held-out: {correct}/{HELDOUT} trained, {round(swapped['heldout_accuracy'] * HELDOUT)}/{HELDOUT} swapped")
     assert round(swapped["heldout_accuracy"] * HELDOUT) <= HELDOUT - BOUND, swapped
 
 
@@ -213,7 +214,7 @@ def logged_losses(run_dir, checkpoint):
 
 
 def test_resume_with_dropout_continues_exactly(tokenizer_dir, sft_data, tmp_path):
-    # Planted: Trainer._load_rng_state as a no-op (resume without the RNG) -> steps 4-6 differ by ~1e-2.
+    # Planted: Trainer._load_rng_state as a no-op (resume without the RNG) -> step 4 differs by 7e-4 (tolerance 1e-6).
     checkpoint = make_checkpoint(tokenizer_dir, tmp_path / "init", attention_dropout=0.3)
     common = ["batching=padded", "max_steps=6", "save_every=3", "lr=3e-3"]
     straight = run_sft(checkpoint, sft_data, tmp_path / "straight", *common)
