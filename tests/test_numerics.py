@@ -110,14 +110,16 @@ def test_implicit_reward_accuracy_is_k_of_n_pairs():
     assert same["correct"] == 0 and same["mean_margin"] == 0
 
 
-def test_dpo_scores_the_sft_model_where_training_runs(pretrained, corpus_dir, tmp_path, monkeypatch):
+def test_dpo_scores_the_sft_model_where_training_runs(tokenizer_dir, corpus_dir, tmp_path, monkeypatch):
     """The SFT model's held-out pass must run on training_args.device (the GPU), not where it was loaded.
     On CPU the two are the same, so the arguments claim a 'meta' device and the scoring is intercepted."""
     from conftest import ROOT
     from data_prep.preference import build_preferences
     import stages.dpo
     import tinyllm.preference
+    from test_claims import make_checkpoint
 
+    pretrained = make_checkpoint(tokenizer_dir, tmp_path / "init")  # freshly initialised: only the device matters
     data = tmp_path / "pref"
     build_preferences([str(corpus_dir / "preferences_train.jsonl")], data,
                       heldout=[str(corpus_dir / "preferences_val.jsonl")])
