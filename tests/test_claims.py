@@ -135,8 +135,8 @@ def test_packed_rows_in_training_and_validation_keep_conversations_apart(tiny_ch
 
     def recording(self, *args, **kwargs):
         out = original(self, *args, **kwargs)
-        seen.setdefault("train" if self.training else "eval",
-                        (kwargs["input_ids"].clone(), kwargs.get("position_ids"), out.last_hidden_state.detach().clone()))
+        state = out.last_hidden_state.detach().clone()
+        seen.setdefault("train" if self.training else "eval", (kwargs["input_ids"].clone(), kwargs.get("position_ids"), state))
         return out
 
     monkeypatch.setattr(LlamaModel, "forward", recording)

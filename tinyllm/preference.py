@@ -188,10 +188,11 @@ def implicit_reward_accuracy(reference: dict, policy: dict, beta: float) -> dict
     the mean reward margin: TRL's evaluate() averages per-batch means instead, which is not k / n
     when the last batch is short.
     """
-    margins = [beta * ((pc - rc) - (pr - rr)) for pc, rc, pr, rr in
-               zip(policy["chosen_logps"], reference["chosen_logps"], policy["rejected_logps"], reference["rejected_logps"])]
+    columns = (policy["chosen_logps"], reference["chosen_logps"], policy["rejected_logps"], reference["rejected_logps"])
+    margins = [beta * ((pc - rc) - (pr - rr)) for pc, rc, pr, rr in zip(*columns)]
     if not margins or len(margins) != reference["n"]:
-        raise ValueError(f"implicit_reward_accuracy: {len(margins)} pairs scored by both models, expected {reference['n']}")
+        raise ValueError(f"implicit_reward_accuracy: {len(margins)} pairs scored by both models, "
+                         f"expected {reference['n']}")
     correct = sum(m > 0 for m in margins)
     return {"n": len(margins), "correct": correct, "accuracy": correct / len(margins),
             "mean_margin": sum(margins) / len(margins)}
