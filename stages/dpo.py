@@ -12,7 +12,7 @@ adapter is the reference). `beta` and `loss_type` (TRL's: sigmoid, ipo, hinge, r
 come from the recipe. Pairs are rendered with the tokenizer's one chat template, as in SFT.
 The report holds, on the held-out pairs, the share where the model gives the chosen answer the
 higher log-likelihood (preference accuracy, chance 50 %) for the SFT model and for the DPO model,
-and TRL's implicit-reward accuracy and margin. final/ is a plain HF checkpoint (LoRA merged).
+and the implicit-reward accuracy (k of n pairs) and margin. final/ is a plain HF checkpoint (LoRA merged).
 """
 
 from dataclasses import dataclass
@@ -85,7 +85,7 @@ def main(argv=None):
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, implicit_reward_accuracy, load_preferences, preference_accuracy
     from tinyllm.progress import StepLog
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
@@ -103,12 +103,15 @@ def main(argv=None):
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, cfg.max_length)
-    model.eval()
-    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
-    model.train()
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
     training_args = dpo_arguments(cfg, stage.dtype)
+    # Scored where training runs: the Trainer moves the model there only later, so on a GPU machine this
+    # pass would otherwise run on the CPU. Its log-probs are the reference's (the SFT model's).
+    model.to(training_args.device)
+    model.eval()
+    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
+    model.train()
     n_params = model.num_parameters()
     config = model.config
     # Policy forward + backward (6N) plus the reference forward (2N) per token, unless precomputed.
@@ -129,25 +132,25 @@ def main(argv=None):
                           processing_class=tok, peft_config=cfg.lora_config() if cfg.lora else None)
     if not stage.train():
         return 0
-    implicit = trainer.evaluate()  # every rank; on heldout_ds, whose reference log-probs exist even when precomputed
-    policy = stage.trained_model()
+    policy = stage.trained_model()  # on every rank: under ZeRO-3 it gathers the shards
 
     if stage.is_main:
         policy.eval()
         after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
+        implicit = implicit_reward_accuracy(before, after, cfg.beta)  # k of n pairs, pair by pair
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": stage.train_seconds,
             "dtype": stage.dtype, "heldout_pairs": after["n"],
             "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
-            "heldout_reward_accuracy": implicit.get("eval_rewards/accuracies"),
-            "heldout_reward_margin": implicit.get("eval_rewards/margins"),
+            "heldout_reward_accuracy": implicit["accuracy"], "heldout_reward_correct": implicit["correct"],
+            "heldout_reward_margin": implicit["mean_margin"],
         }
         what = stage.finish(policy, tok, report, cfg.lora, cfg.merge)
         print(f"\nheld-out preference accuracy {100 * before['preference_accuracy']:.1f}% (SFT) -> "
               f"{100 * after['preference_accuracy']:.1f}% (DPO), chance 50%; implicit reward accuracy "
-              f"{100 * (report['heldout_reward_accuracy'] or 0):.1f}%, margin {report['heldout_reward_margin'] or 0:.3f}")
+              f"{implicit['correct']}/{implicit['n']}, margin {implicit['mean_margin']:.3f}")
         print(f"{what}: {stage.out_dir / 'final'} | chat: python -m scripts.chat {stage.out_dir / 'final'}")
     return 0
 
