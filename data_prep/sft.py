@@ -19,8 +19,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.sources import expand, iter_records
+from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.records import iter_records
 
 FORMATS = ("messages", "alpaca", "sharegpt")
 SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}

@@ -14,11 +14,11 @@ A source spec is one of:
 """
 
 import glob
-import json
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.records import iter_records
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
 EOT = "<|endoftext|>"
@@ -65,66 +65,6 @@ def _iter_txt(path: Path):
                 lines.append(line)
     if lines:
         yield None, "".join(lines).strip("\n")
-
-
-def _jsonl_records(path: Path):
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                yield where, json.loads(line)
-            except json.JSONDecodeError as err:
-                yield where, ValueError(f"{where}: not valid JSON ({err.msg})")
-
-
-def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
-    """Stream the objects of a top-level JSON array without loading the file.
-
-    Written by hand because the standard library has no streaming JSON reader and the
-    TinyStories shards are hundreds of MB each.
-    """
-    decoder = json.JSONDecoder()
-    buf, pos, index, started = "", 0, 0, False
-    with open(path, encoding="utf-8") as f:
-        eof = False
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
-                pos += 1
-            if not started and pos < len(buf):
-                if buf[pos] != "[":
-                    raise TinyLLMError(f"{path}: expected a JSON array of objects")
-                started, pos = True, pos + 1
-                continue
-            if pos < len(buf) and buf[pos] == "]":
-                return
-            try:
-                if pos >= len(buf):
-                    raise json.JSONDecodeError("need more", buf, pos)
-                record, end = decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError as err:
-                if eof:
-                    if not started and not buf.strip():
-                        return
-                    raise TinyLLMError(f"{path}: not a valid JSON array (item {index}: {err.msg})") from None
-                more = f.read(chunk_chars)
-                eof = more == ""
-                buf, pos = buf[pos:] + more, 0
-                continue
-            yield f"{path}[{index}]", record
-            index, pos = index + 1, end
-
-
-def iter_records(path):
-    """(where, record) for each record of a .jsonl or .json-array file; a bad line gives
-    (where, ValueError) so the caller decides whether to stop or skip."""
-    path = Path(path)
-    if path.suffix.lower() == ".jsonl":
-        return _jsonl_records(path)
-    if path.suffix.lower() == ".json":
-        return _json_array_records(path)
-    raise TinyLLMError(f"{path}: expected a .jsonl or .json file")
 
 
 def _texts(records, field):

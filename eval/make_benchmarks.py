@@ -33,6 +33,9 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from data_prep.synthetic import (GENERATOR_VERSION, answer_sentence, contains, iter_stories, make_questions,
+                                  n_answer_variants, overlaps, word_count)
+from data_prep.synthetic.lexicon import EN
 from tinyllm.errors import run_cli
 
 SEED = 1000
@@ -47,6 +50,7 @@ QA_MAX_WORDS = 125
 POOL_STORIES = 5000
 N_OPTIONS = 4
 GENERATED = ("story_cloze.jsonl", "story_qa.jsonl", "arithmetic.jsonl")
+_PET_NAMES = frozenset(EN.PET_NAMES)
 
 
 def mentions(text: str, phrase: str) -> list[int]:
@@ -55,9 +59,7 @@ def mentions(text: str, phrase: str) -> list[int]:
 
 
 def name_class(name: str) -> str:
-    from data_prep import _synthetic_words as W
-
-    return "pet" if name in set(W.PET_NAMES) else "person"
+    return "pet" if name in _PET_NAMES else "person"
 
 
 def fact_value(kind: str, facts: dict):
@@ -92,12 +94,10 @@ def answer_pools(stories) -> dict:
 def distractors(pool: list, kind: str, answer: str, story_text: str, rng: random.Random, k: int = N_OPTIONS - 1):
     """k different wrong answers drawn from `pool` with its frequencies, none overlapping the
     answer ("toy car" / "car") nor mentioned in the story."""
-    from data_prep.synthetic import _contains, _overlaps
-
     out = []
     for _ in range(10_000):
         x = pool[int(rng.random() * len(pool))]
-        if x in out or _overlaps(kind, answer, x, "en") or _contains(story_text, x, "en"):
+        if x in out or overlaps(kind, answer, x, "en") or contains(story_text, x, "en"):
             continue
         out.append(x)
         if len(out) == k:
@@ -185,8 +185,6 @@ def arithmetic(stories, rng) -> list[dict]:
 
 def story_qa(stories, pools, rng) -> list[dict]:
     """A question about a short story (messages format) with 4 answer sentences, one per option."""
-    from data_prep.synthetic import _answer_sentence, _n_answer_variants, make_questions, word_count
-
     need = {k: SIZES["story_qa"] for k in QA_KINDS}
     items = []
     for story in stories:
@@ -203,8 +201,8 @@ def story_qa(stories, pools, rng) -> list[dict]:
         else:
             wrong = distractors(pools["qa", kind, value_class(kind, q["answer"])], kind, q["answer"], story.text, rng)
         values, label = shuffled_options(q["answer"], wrong, rng)
-        variant = int(rng.random() * _n_answer_variants(story, kind, "en"))
-        sentences = [_answer_sentence(story, kind, v, variant, rng, "en") for v in values]
+        variant = int(rng.random() * n_answer_variants(story, kind, "en"))
+        sentences = [answer_sentence(story, kind, v, variant, rng, "en") for v in values]
         items.append({"id": f"qa-{len(items):04d}", "story_id": story.id, "kind": kind, "type": "qa", "kinds": [kind],
                       "messages": [{"role": "user", "content": story.text + "\n\n" + q["question"]},
                                    {"role": "assistant", "content": sentences[label]}],
@@ -215,8 +213,6 @@ def story_qa(stories, pools, rng) -> list[dict]:
 
 def build() -> dict:
     """File name -> list of items; deterministic."""
-    from data_prep.synthetic import iter_stories
-
     stories = list(iter_stories(SEED, SPLIT, n=POOL_STORIES))
     pools = answer_pools(stories)
     # Separate random streams and separate stories per benchmark, so that each can change alone.
@@ -230,8 +226,6 @@ def jsonl(items: list[dict]) -> str:
 
 
 def manifest(files: dict) -> dict:
-    from data_prep.synthetic import GENERATOR_VERSION
-
     return {"generator": "eval.make_benchmarks", "version": VERSION, "synthetic_version": GENERATOR_VERSION,
             "seed": SEED, "split": SPLIT, "command": "python -m eval.make_benchmarks",
             "files": {name: {"items": len(items), "options": N_OPTIONS, "chance": 1 / N_OPTIONS,

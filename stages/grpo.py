@@ -19,12 +19,11 @@ reference reply), answer found (the checked answer occurs in it) and mean reward
 starting model and the RL model. final/ is a plain HF checkpoint.
 """
 
-import dataclasses
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyllm import patches
+from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
 
@@ -104,7 +103,7 @@ def load_rewards(cfg: GRPORecipe, tok, device=None):
 
 def rl_arguments(cfg: GRPORecipe, dtype: str, reward_weights: list[float], **overrides):
     """The GRPOConfig (or RLOOConfig) of a recipe."""
-    from tinyllm.engine import training_arguments
+    from tinyllm.train_args import training_arguments
 
     if cfg.algorithm == "grpo":
         from trl import GRPOConfig as Config
@@ -123,10 +122,12 @@ def rl_arguments(cfg: GRPORecipe, dtype: str, reward_weights: list[float], **ove
 def heldout_scores(model, tok, records: list[dict], funcs, weights, max_new_tokens: int, batch_size: int) -> dict:
     """Greedy replies to the held-out prompts: exact match, answer found and mean reward."""
     from tinyllm.answers import contains_answer, exact_match
-    from tinyllm.chat import generate_batched, prompt_ids, reply_text
+    from tinyllm.chat import prompt_ids, reply_text
+    from tinyllm.generate import SamplingOptions, generate
     from tinyllm.rewards import total_rewards
 
-    ids = generate_batched(model, tok, [prompt_ids(tok, r["prompt"]) for r in records], max_new_tokens, batch_size)
+    ids = generate(model, tok, [prompt_ids(tok, r["prompt"]) for r in records],
+                   SamplingOptions(max_new_tokens=max_new_tokens), batch_size=batch_size)
     replies = [reply_text(tok, i) for i in ids]
     with_ref = [(t, r) for t, r in zip(replies, records) if r["reference"] is not None]
     with_answer = [(t, r) for t, r in zip(replies, records) if r["answer"] is not None]
@@ -157,12 +158,14 @@ def main(argv=None):
     funcs, weights = load_rewards(cfg, tok)
 
     # Heavy imports only once the recipe and the prompts are known to be good.
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
     from datasets import Dataset
 
-    from tinyllm.chat import stop_ids
-    from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, trained_model, use_step_log)
+    from tinyllm.checkpoints import AtomicCheckpoints
+    from tinyllm.driver import Stage
+    from tinyllm.generate import stop_ids
     from tinyllm.model import load_checkpoint
+    from tinyllm.progress import StepLog
 
     if cfg.algorithm == "grpo":
         from trl import GRPOTrainer as Trainer
@@ -172,60 +175,50 @@ def main(argv=None):
     class AtomicRLTrainer(AtomicCheckpoints, Trainer):
         pass
 
-    dtype = resolve_dtype(cfg.dtype)
+    stage = Stage("grpo", cfg, MUST_MATCH)
     model, tok = load_checkpoint(cfg.model, train=True)
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
     # Sampling stops at <|im_end|> (TRL stops at the generation config's eos ids plus the tokenizer's </s>).
     model.generation_config.eos_token_id = stop_ids(tok)
     model.generation_config.pad_token_id = tok.pad_token_id
-    training_args = rl_arguments(cfg, dtype, weights)
+    training_args = rl_arguments(cfg, stage.dtype, weights)
     for func in funcs:  # the reward model scores on the policy's device
         if hasattr(func, "model"):
             func.model.to(training_args.device)
-    is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     # Policy update (6N) plus sampling (2N) per token, plus the reference's forward (2N) when beta > 0.
     flops = 8 * n_params + (2 * n_params if cfg.beta else 0)
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
 
     model.eval()
     before = heldout_scores(model, tok, heldout, funcs, weights, cfg.max_completion_length, cfg.batch_size)
     model.train()
-    if is_main:
-        prompts_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size // cfg.num_generations
-        print(f"{cfg.algorithm.upper()} from {cfg.model}: {n_params / 1e6:.2f}M parameters, {dtype}, "
+    prompts_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size // cfg.num_generations
+    header = (f"{cfg.algorithm.upper()} from {cfg.model}: {n_params / 1e6:.2f}M parameters, {stage.dtype}, "
               f"{cfg.num_generations} replies per prompt, beta {cfg.beta}, rewards "
               f"{', '.join(f'{k} x{v}' for k, v in cfg.rewards.items())} | {len(train_records):,} training and "
               f"{len(heldout):,} held-out prompts | {cfg.max_steps} steps = "
-              f"{prompts_per_step * cfg.max_steps / len(train_records):.2f} epochs | MFU peak: {peak_source}")
-        print(f"start model, held out: exact match {_pct(before['exact_match'])}, answer found "
+              f"{prompts_per_step * cfg.max_steps / len(train_records):.2f} epochs | MFU peak: {stage.peak_source}\n"
+              f"start model, held out: exact match {_pct(before['exact_match'])}, answer found "
               f"{_pct(before['answer_found'])}, mean reward {before['mean_reward']:.3f} over {before['n']} prompts")
-
-    out_dir = Path(cfg.out_dir)
-    run = dataclasses.asdict(cfg) | {"stage": "grpo", "argv": sys.argv[1:]}
-    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
     columns = ("id", "kind", "prompt", "answer", "reference")
     train_ds = Dataset.from_list([{k: r[k] for k in columns} for r in train_records])
-    trainer = AtomicRLTrainer(model=model, reward_funcs=funcs, args=training_args, train_dataset=train_ds,
-                              processing_class=tok)
-    use_step_log(trainer, StepLog(None, flops, peak, perplexity=False,
+    trainer = stage.start(AtomicRLTrainer, training_args, header,
+                          StepLog(None, flops, stage.peak, perplexity=False,
                                   extra={"reward": "reward", "reward_std": "reward std", "kl": "kl",
-                                         "completions/mean_length": "reply len"}))
-
-    start = time.time()
-    if not train(trainer, cfg, resume_from):
+                                         "completions/mean_length": "reply len"}),
+                          model=model, reward_funcs=funcs, train_dataset=train_ds, processing_class=tok)
+    if not stage.train():
         return 0
-    train_seconds = time.time() - start
-    policy = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
+    policy = stage.trained_model()  # on every rank: under ZeRO-3 it gathers the shards
 
-    if trainer.is_world_process_zero():
+    if stage.is_main:
         policy.eval()
         after = heldout_scores(policy, tok, heldout, funcs, weights, cfg.max_completion_length, cfg.batch_size)
         report = {
             "model": cfg.model, "parameters": n_params, "algorithm": cfg.algorithm, "rewards": cfg.rewards,
             "beta": cfg.beta, "num_generations": cfg.num_generations, "steps": trainer.state.global_step,
-            "train_prompts": len(train_records), "train_seconds": round(train_seconds, 1), "dtype": dtype,
+            "train_prompts": len(train_records), "train_seconds": stage.train_seconds, "dtype": stage.dtype,
             "heldout_prompts": after["n"],
             "sft_exact_match": before["exact_match"], "exact_match": after["exact_match"],
             "sft_answer_found": before["answer_found"], "answer_found": after["answer_found"],
@@ -233,12 +226,11 @@ def main(argv=None):
             "heldout_replies": [{"id": r["id"], "sft": b, "rl": a}
                                 for r, b, a in zip(heldout, before["replies"], after["replies"])],
         }
-        save_final(policy, tok, out_dir, report)
-        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        stage.finish(policy, tok, report)
         print(f"\nheld out over {after['n']} prompts: exact match {_pct(before['exact_match'])} -> "
               f"{_pct(after['exact_match'])}, answer found {_pct(before['answer_found'])} -> "
               f"{_pct(after['answer_found'])}, mean reward {before['mean_reward']:.3f} -> {after['mean_reward']:.3f}")
-        print(f"final model: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
+        print(f"final model: {stage.out_dir / 'final'} | chat: python -m scripts.chat {stage.out_dir / 'final'}")
     return 0
 
 

@@ -4,9 +4,7 @@ model answers right more often than the SFT model it started from, by more than 
 
 import json
 import math
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -31,7 +29,7 @@ def grpo(task, out_dir, *overrides, model=None):
 # --- rewards ---
 
 def test_rewards_score_hand_made_replies(tokenizer_dir):
-    from tinyllm.chat import stop_ids
+    from tinyllm.generate import stop_ids
     from tinyllm.rewards import FormatReward, exact, total_rewards
     from tinyllm.tokenizer import load_tokenizer
 

@@ -134,7 +134,7 @@ def check_weights(weights: dict, reward_model: str | None, reward_function: str 
 def build_rewards(weights: dict, tok, reward_model: str | None = None, reward_function: str | None = None,
                   policy_path: str = "the policy", device=None) -> tuple[list, list[float]]:
     """(reward functions, weights) in the order of the recipe's `rewards` mapping, for TRL."""
-    from tinyllm.chat import stop_ids
+    from tinyllm.generate import stop_ids
 
     check_weights(weights, reward_model, reward_function)
     make = {"exact": lambda: exact, "format": lambda: FormatReward(stop_ids(tok)[0]),
