@@ -19,7 +19,7 @@ chance is what reading the conversation adds.
 import argparse
 from collections import defaultdict
 
-X
+from tinyllm.answers import contains_answer, exact_match
 from tinyllm.atomic import write_json
 from tinyllm.chat import generate_replies
 from tinyllm.errors import run_cli
