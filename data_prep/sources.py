@@ -10,7 +10,10 @@ A source spec is one of:
   synthetic:SPLIT[:N[:SEED]]  N stories of the embedded generator (`data_prep.synthetic`)
   synthetic-zh:SPLIT[:N[:SEED]]  the same in Chinese
   hf:NAME[:SPLIT]             a hub dataset through `datasets` streaming (needs network)
-`field` defaults to the first of text / story / completion / content that a record has.
+`field` defaults to the first of text / story / completion / content that a record has; a dotted
+path (`content.paragraphs`) reaches into nested objects, and a list of strings is joined with
+newlines. Any file may be compressed (.gz .bz2 .xz; .zst with the zstandard package): it is
+decompressed as it streams.
 """
 
 import glob
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.textio import COMPRESSIONS, data_suffix, open_binary, open_text
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
 EOT = "<|endoftext|>"
@@ -32,29 +36,43 @@ class SourceStats:
     files: list = dc_field(default_factory=list)
 
 
+def field_value(value, path: str, where: str):
+    """The value at a dotted field path ("content.paragraphs"); a list of strings is joined with
+    newlines, and a list of objects met on the way maps the rest of the path over its items."""
+    parts = path.split(".")
+    for i, name in enumerate(parts):
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
+            return "\n".join(field_value(v, ".".join(parts[i:]), where) for v in value)
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: '{'.'.join(parts[:i])}' is {type(value).__name__}, not an object "
+                             f"(field path '{path}')")
+        if name not in value:
+            raise ValueError(f"{where}: no field '{'.'.join(parts[:i + 1])}' "
+                             f"(fields: {', '.join(map(str, value)) or 'none'})")
+        value = value[name]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: field '{path}' is {type(value).__name__}, not a string or a list of strings")
+    return value
+
+
 def _pick_text(record, where: str, field: str | None):
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    if field is not None:
-        if field not in record:
-            raise ValueError(f"{where}: no field '{field}' (fields: {', '.join(map(str, record)) or 'none'})")
-        value = record[field]
-    else:
-        name = next((f for f in TEXT_FIELDS if f in record), None)
-        if name is None:
+    if field is None:
+        field = next((f for f in TEXT_FIELDS if f in record), None)
+        if field is None:
             raise ValueError(
                 f"{where}: none of the fields {', '.join(TEXT_FIELDS)} "
                 f"(fields: {', '.join(map(str, record)) or 'none'}); name one with --field"
             )
-        value = record[name]
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: field is {type(value).__name__}, not a string")
-    return value
+    return field_value(record, field, where)
 
 
 def _iter_txt(path: Path):
     lines = []
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         for line in f:
             stripped = line.strip()
             if stripped == "" or stripped == EOT:
@@ -68,7 +86,7 @@ def _iter_txt(path: Path):
 
 
 def _jsonl_records(path: Path):
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -87,7 +105,7 @@ def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
     """
     decoder = json.JSONDecoder()
     buf, pos, index, started = "", 0, 0, False
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         eof = False
         while True:
             while pos < len(buf) and buf[pos] in " \t\r\n,":
@@ -117,14 +135,15 @@ def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
 
 
 def iter_records(path):
-    """(where, record) for each record of a .jsonl or .json-array file; a bad line gives
-    (where, ValueError) so the caller decides whether to stop or skip."""
+    """(where, record) for each record of a .jsonl or .json-array file (either possibly
+    compressed: .gz .bz2 .xz .zst); a bad line gives (where, ValueError) so the caller decides
+    whether to stop or skip."""
     path = Path(path)
-    if path.suffix.lower() == ".jsonl":
+    if data_suffix(path) == ".jsonl":
         return _jsonl_records(path)
-    if path.suffix.lower() == ".json":
+    if data_suffix(path) == ".json":
         return _json_array_records(path)
-    raise TinyLLMError(f"{path}: expected a .jsonl or .json file")
+    raise TinyLLMError(f"{path}: expected a .jsonl or .json file (optionally compressed: {' '.join(COMPRESSIONS)})")
 
 
 def _texts(records, field):
@@ -141,15 +160,19 @@ def _texts(records, field):
 def _iter_parquet(path: Path, field):
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(open_binary(path))
     names = pf.schema_arrow.names
-    column = field or next((f for f in TEXT_FIELDS if f in names), None)
+    column, _, rest = (field or next((f for f in TEXT_FIELDS if f in names), "")).partition(".")
     if column not in names:
         raise TinyLLMError(f"{path}: no column '{column or ' / '.join(TEXT_FIELDS)}' (columns: {', '.join(names)})")
     row = 0
     for batch in pf.iter_batches(columns=[column], batch_size=1024):
         for value in batch.column(0).to_pylist():
-            yield f"{path}[row {row}]", value if isinstance(value, str) else ValueError(f"{path}[row {row}]: not a string")
+            where = f"{path}[row {row}]"
+            try:
+                yield where, field_value({column: value}, f"{column}.{rest}" if rest else column, where)
+            except ValueError as err:
+                yield where, err
             row += 1
 
 
@@ -203,7 +226,7 @@ def expand(spec: str) -> list[str]:
         return files
     path = Path(spec)
     if path.is_dir():
-        files = sorted(str(p) for p in path.iterdir() if p.suffix in (".txt", ".jsonl", ".json", ".parquet"))
+        files = sorted(str(p) for p in path.iterdir() if data_suffix(p) in (".txt", ".jsonl", ".json", ".parquet"))
         if not files:
             raise TinyLLMError(f"{spec}: directory holds no .txt/.jsonl/.json/.parquet file")
         return files
@@ -218,7 +241,7 @@ def _iter_one(spec: str, field):
     if spec.startswith("hf:"):
         return _iter_hub(spec, field)
     path = Path(spec)
-    suffix = path.suffix.lower()
+    suffix = data_suffix(path)
     if suffix in (".jsonl", ".json"):
         return _texts(iter_records(path), field)
     if suffix == ".parquet":
