@@ -34,6 +34,8 @@ class SourceStats:
     skipped: int = 0
     first_skip: str | None = None
     files: list = dc_field(default_factory=list)
+    # .txt files with no `<|endoftext|>` line at all: their documents are blank-line paragraphs
+    paragraph_files: list = dc_field(default_factory=list)
 
 
 def field_value(value, path: str, where: str):
@@ -70,11 +72,12 @@ def _pick_text(record, where: str, field: str | None):
     return field_value(record, field, where)
 
 
-def _iter_txt(path: Path):
-    lines = []
+def _iter_txt(path: Path, stats: SourceStats | None = None):
+    lines, separated = [], False
     with open_text(path) as f:
         for line in f:
             stripped = line.strip()
+            separated = separated or stripped == EOT
             if stripped == "" or stripped == EOT:
                 if lines:
                     yield None, "".join(lines).strip("\n")
@@ -83,6 +86,8 @@ def _iter_txt(path: Path):
                 lines.append(line)
     if lines:
         yield None, "".join(lines).strip("\n")
+    if not separated and stats is not None:
+        stats.paragraph_files.append(str(path))
 
 
 def _jsonl_records(path: Path):
@@ -235,7 +240,7 @@ def expand(spec: str) -> list[str]:
     return [spec]
 
 
-def _iter_one(spec: str, field):
+def _iter_one(spec: str, field, stats: SourceStats | None = None):
     if _is_generator(spec):
         return _iter_synthetic(spec)
     if spec.startswith("hf:"):
@@ -247,7 +252,7 @@ def _iter_one(spec: str, field):
     if suffix == ".parquet":
         return _iter_parquet(path, field)
     if suffix in (".txt", ".md", ""):
-        return _iter_txt(path)
+        return _iter_txt(path, stats)
     raise TinyLLMError(f"{spec}: unknown file type '{suffix}' (use .txt, .jsonl, .json or .parquet)")
 
 
@@ -266,7 +271,7 @@ def iter_documents(specs, field: str | None = None, skip_bad: bool = False, stat
 
 def _documents(files, field, skip_bad, stats):
     for spec in files:
-        for where, item in _iter_one(spec, field):
+        for where, item in _iter_one(spec, field, stats):
             if isinstance(item, Exception):
                 if not skip_bad:
                     raise TinyLLMError(f"{item} (pass --skip-bad to skip such records)")
