@@ -37,6 +37,20 @@ def to_messages(record, where: str, fmt: str | None = None) -> list[dict]:
     return sft_messages(record, where, fmt)[0]
 
 
+def default_max_len(tokenizer_dir) -> tuple[int, str]:
+    """The model's context (max_position_embeddings of a checkpoint's config.json), else 512."""
+    import json
+
+    config = Path(tokenizer_dir) / "config.json"
+    try:
+        context = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError):
+        context = None
+    if isinstance(context, int) and context >= 2:
+        return context, f"the context of {tokenizer_dir}"
+    return 512, "the default; pass --max-len, or a checkpoint directory as --tokenizer to use its context"
+
+
 def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None, skip_bad=False) -> dict:
     from tinyllm.sft_data import check_messages, render, save_sft
     from tinyllm.tokenizer import fingerprint, load_tokenizer
@@ -111,11 +125,15 @@ def main(argv=None):
     parser.add_argument("--tokenizer", required=True, help="tokenizer directory (its chat template renders)")
     parser.add_argument("--source", nargs="+", required=True, help=".jsonl / .json files or quoted globs")
     parser.add_argument("--out", required=True, help="output pickle, e.g. runs/sft/train.pkl")
-    parser.add_argument("--max-len", type=int, default=512, help="longest sample in tokens")
+    parser.add_argument("--max-len", type=int, help="longest sample in tokens (default: the model's context when "
+                        "--tokenizer is a checkpoint directory, else 512)")
     parser.add_argument("--policy", choices=("drop", "truncate"), default="drop", help="what to do with longer samples")
     parser.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it per record")
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     args = parser.parse_args(argv)
+    if args.max_len is None:
+        args.max_len, origin = default_max_len(args.tokenizer)
+        print(f"--max-len {args.max_len} ({origin})")
     if args.max_len < 2:
         raise TinyLLMError("--max-len must be at least 2")
     build_sft(args.source, args.out, args.tokenizer, args.max_len, args.policy, args.format, args.skip_bad)

@@ -86,7 +86,7 @@ def main(argv=None):
     from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
                                 resolve_dtype, save_final, train, trained_model, use_step_log)
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, length_census, load_preferences, preference_accuracy
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
         pass
@@ -103,8 +103,13 @@ def main(argv=None):
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, cfg.max_length)
+    # TRL cuts pairs longer than max_length at the end and drops those whose prompt fills it, without a word.
+    census = length_census(tok, train_ds, cfg.max_length, progress=True)
+    cut, dropped = len(set(census["too_long"]) - set(census["prompt_too_long"])), len(census["prompt_too_long"])
+    if dropped == len(train_ds):
+        raise TinyLLMError(f"{cfg.data}: every train prompt fills max_length {cfg.max_length}; raise max_length")
     model.eval()
-    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
+    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
     model.train()
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
@@ -124,10 +129,15 @@ def main(argv=None):
               f"{dtype}, beta {cfg.beta}, loss {cfg.loss_type}, reference: {reference} | data: {len(train_ds):,} train "
               f"and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
               f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {peak_source}")
+        if cut or dropped:
+            print(f"max_length {cfg.max_length}: {cut:,} of {len(train_ds):,} train pairs cut at the end, {dropped:,} "
+                  f"dropped (prompt alone fills it); longest pair {census['longest']:,} tokens; held-out: "
+                  f"{before['truncated']} cut, {before['dropped']} left out")
         print(f"SFT model: held-out preference accuracy {100 * before['preference_accuracy']:.1f}% over {before['n']} pairs")
 
     out_dir = Path(cfg.out_dir)
-    run = dataclasses.asdict(cfg) | {"stage": "dpo", "argv": sys.argv[1:]}
+    run = dataclasses.asdict(cfg) | {"stage": "dpo", "argv": sys.argv[1:], "train_pairs_truncated": cut,
+                                     "train_pairs_dropped": dropped}
     resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
     trainer = AtomicDPOTrainer(model=model, ref_model=ref_model, args=training_args, train_dataset=train_ds,
                                eval_dataset=heldout_ds, processing_class=tok,
@@ -144,11 +154,13 @@ def main(argv=None):
 
     if trainer.is_world_process_zero():
         policy.eval()
-        after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
+        after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1),
-            "dtype": dtype, "heldout_pairs": after["n"],
+            "dtype": dtype, "heldout_pairs": after["n"], "max_length": cfg.max_length,
+            "train_pairs_truncated": cut, "train_pairs_dropped": dropped,
+            "heldout_pairs_truncated": after["truncated"], "heldout_pairs_dropped": after["dropped"],
             "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
             "heldout_reward_accuracy": implicit.get("eval_rewards/accuracies"),

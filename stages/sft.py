@@ -31,7 +31,7 @@ class SFTRecipe(LoraRecipe):
     model: str                         # pretrained checkpoint directory (stages.pretrain's final/)
     train_data: str                    # SFT pickle from data_prep.sft
     val_data: str | None = None        # held-out SFT pickle for validation loss (none: no validation)
-    epochs: float | None = None        # passes over train_data; when set, replaces max_steps
+    epochs: float | None = None        # passes over train_data; replaces max_steps unless max_steps= is on the command line
     batching: str = "padded"           # padded, length_grouped or packed
     pack_len: int = 512                # row length in tokens when batching=packed
 
@@ -102,8 +102,11 @@ def main(argv=None):
 
     out_dir = Path(cfg.out_dir)
     world = training_arguments(cfg, dtype).world_size
-    if cfg.epochs:
-        cfg.max_steps = max(1, math.ceil(cfg.epochs * len(train_ds) / (cfg.batch_size * cfg.grad_accum * world)))
+    from tinyllm.step_budget import resolve_steps
+
+    budget = resolve_steps(args.recipe, args.overrides, cfg.epochs, cfg.max_steps, len(train_ds),
+                           cfg.batch_size * cfg.grad_accum * world)
+    cfg.max_steps = budget.max_steps
     training_args = training_arguments(
         cfg, dtype, include_num_input_tokens_seen="non_padding",
         train_sampling_strategy="group_by_length" if cfg.batching == "length_grouped" else "random",
@@ -116,6 +119,8 @@ def main(argv=None):
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, attention_len,
                                      n_trainable if cfg.lora else None)
     peak, peak_source = device_peak_flops(cfg.peak_tflops)
+    if is_main and budget.note:
+        print(budget.note)
     if is_main:
         samples_per_step = cfg.batch_size * cfg.grad_accum * world
         epochs = samples_per_step * cfg.max_steps / len(train_ds)
@@ -125,7 +130,7 @@ def main(argv=None):
               f"data: {len(train_data['samples']):,} conversations, {train_data['target_tokens']:,} target tokens of "
               f"{train_data['tokens']:,}, {rows} | {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
 
-    run = dataclasses.asdict(cfg) | {"stage": "sft", "argv": sys.argv[1:]}
+    run = dataclasses.asdict(cfg) | {"stage": "sft", "argv": sys.argv[1:], "steps_from": budget.steps_from}
     resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
     trainer = AtomicTrainer(model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds,
                             data_collator=collator, processing_class=tok)
@@ -141,7 +146,7 @@ def main(argv=None):
     if trainer.is_world_process_zero():
         report = {
             "model": cfg.model, "parameters": n_params, "trained_parameters": n_trainable, "lora": cfg.lora,
-            "batching": cfg.batching, "steps": trainer.state.global_step,
+            "batching": cfg.batching, "steps": trainer.state.global_step, "steps_from": budget.steps_from,
             "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": round(train_seconds, 1),
             "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": dtype,
         }

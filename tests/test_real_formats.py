@@ -198,3 +198,26 @@ def test_alpaca_preference_output_must_be_a_list(tmp_path):
     path = write(tmp_path / "p.jsonl", jsonl([{"instruction": "Q", "output": ["A"]}]))
     with pytest.raises(TinyLLMError, match=r"p.jsonl:1: alpaca preference 'output' must be a list"):
         build_preferences([path], tmp_path / "pref")
+
+
+def test_readme_lists_every_layout_and_compression():
+    from conftest import ROOT
+    from data_prep.formats import RANKED_MODES, SFT_FORMATS
+    from tinyllm.textio import COMPRESSIONS
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Your own data")[1].split("\n## ")[0]
+    for name in (*SFT_FORMATS, *RANKED_MODES, *COMPRESSIONS, "LLaMA-Factory sharegpt", "LLaMA-Factory alpaca",
+                 "hh-rlhf", "history", "nested JSON", ".parquet", "`.txt`"):
+        assert name in section, name
+
+
+def test_sft_max_len_defaults_to_the_checkpoint_context(tokenizer_dir, tmp_path):
+    import shutil
+
+    from data_prep.sft import default_max_len
+
+    assert default_max_len(tokenizer_dir)[0] == 512
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(tokenizer_dir, ckpt)
+    (ckpt / "config.json").write_text(json.dumps({"max_position_embeddings": 2048}))
+    assert default_max_len(ckpt) == (2048, f"the context of {ckpt}")
