@@ -31,8 +31,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from data_prep.formats import RANKED_MODES, preference_records
-from data_prep.sources import expand, iter_records
+from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.records import iter_records
 from tinyllm.preference import INFO_FILE, to_pair
 
 

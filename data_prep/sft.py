@@ -25,8 +25,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from data_prep.formats import SFT_FORMATS, assistant_turns, sft_messages
-from data_prep.sources import expand, iter_records
+from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.records import iter_records
 
 FORMATS = SFT_FORMATS
 DROP_WARN = 0.10  # warn when more than this share of the conversations is dropped for length

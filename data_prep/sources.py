@@ -17,12 +17,12 @@ decompressed as it streams.
 """
 
 import glob
-import json
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
-from tinyllm.textio import COMPRESSIONS, data_suffix, open_binary, open_text
+from tinyllm.textio import data_suffix, open_binary, open_text
+from tinyllm.records import iter_records
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
 EOT = "<|endoftext|>"
@@ -88,67 +88,6 @@ def _iter_txt(path: Path, stats: SourceStats | None = None):
         yield None, "".join(lines).strip("\n")
     if not separated and stats is not None:
         stats.paragraph_files.append(str(path))
-
-
-def _jsonl_records(path: Path):
-    with open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                yield where, json.loads(line)
-            except json.JSONDecodeError as err:
-                yield where, ValueError(f"{where}: not valid JSON ({err.msg})")
-
-
-def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
-    """Stream the objects of a top-level JSON array without loading the file.
-
-    Written by hand because the standard library has no streaming JSON reader and the
-    TinyStories shards are hundreds of MB each.
-    """
-    decoder = json.JSONDecoder()
-    buf, pos, index, started = "", 0, 0, False
-    with open_text(path) as f:
-        eof = False
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
-                pos += 1
-            if not started and pos < len(buf):
-                if buf[pos] != "[":
-                    raise TinyLLMError(f"{path}: expected a JSON array of objects")
-                started, pos = True, pos + 1
-                continue
-            if pos < len(buf) and buf[pos] == "]":
-                return
-            try:
-                if pos >= len(buf):
-                    raise json.JSONDecodeError("need more", buf, pos)
-                record, end = decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError as err:
-                if eof:
-                    if not started and not buf.strip():
-                        return
-                    raise TinyLLMError(f"{path}: not a valid JSON array (item {index}: {err.msg})") from None
-                more = f.read(chunk_chars)
-                eof = more == ""
-                buf, pos = buf[pos:] + more, 0
-                continue
-            yield f"{path}[{index}]", record
-            index, pos = index + 1, end
-
-
-def iter_records(path):
-    """(where, record) for each record of a .jsonl or .json-array file (either possibly
-    compressed: .gz .bz2 .xz .zst); a bad line gives (where, ValueError) so the caller decides
-    whether to stop or skip."""
-    path = Path(path)
-    if data_suffix(path) == ".jsonl":
-        return _jsonl_records(path)
-    if data_suffix(path) == ".json":
-        return _json_array_records(path)
-    raise TinyLLMError(f"{path}: expected a .jsonl or .json file (optionally compressed: {' '.join(COMPRESSIONS)})")
 
 
 def _texts(records, field):

@@ -20,7 +20,13 @@ import argparse
 import re
 from collections import defaultdict
 
-from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.atomic import write_json
+from tinyllm.chat import generate_replies
+from tinyllm.errors import run_cli
+from tinyllm.generate import SamplingOptions
+from tinyllm.model import load_checkpoint
+from tinyllm.records import read_jsonl
+from tinyllm.sft_data import check_messages
 
 
 def normalise(text: str) -> str:
@@ -31,31 +37,15 @@ def contains_answer(reply: str, answer: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(normalise(answer))}(?!\w)", normalise(reply)) is not None
 
 
+def _check_conversation(record, where):
+    if not isinstance(record, dict) or "messages" not in record:
+        raise ValueError(f"{where}: expected a record with 'messages'")
+    check_messages(record["messages"], where)
+
+
 def load_conversations(path, limit: int | None = None) -> list[dict]:
     """Records with `messages` ending in an assistant turn (checked like the SFT data)."""
-    from data_prep.sources import iter_records
-    from tinyllm.sft_data import check_messages
-
-    from pathlib import Path
-
-    if not Path(path).is_file():
-        raise TinyLLMError(f"{path}: dialogue file not found")
-    records = []
-    for where, record in iter_records(path):
-        if isinstance(record, Exception):
-            raise TinyLLMError(str(record))
-        if not isinstance(record, dict) or "messages" not in record:
-            raise TinyLLMError(f"{where}: expected a record with 'messages'")
-        try:
-            check_messages(record["messages"], where)
-        except ValueError as err:
-            raise TinyLLMError(str(err)) from None
-        records.append(record)
-        if limit and len(records) >= limit:
-            break
-    if not records:
-        raise TinyLLMError(f"{path}: no conversations")
-    return records
+    return read_jsonl(path, "dialogue", limit, _check_conversation)
 
 
 def _answer(record) -> str:
@@ -91,12 +81,11 @@ def score(replies: list[str], records: list[dict]) -> dict:
             for key, (n, em, af, ch) in groups.items()}
 
 
-def evaluate(model, tok, records: list[dict], max_new_tokens: int = 48, batch_size: int = 32,
+def evaluate(model, tok, records: list[dict], opts: SamplingOptions | None = None, batch_size: int = 32,
              progress: bool = False) -> tuple[dict, list[str]]:
-    from tinyllm.chat import generate_replies
-
-    replies = generate_replies(model, tok, [r["messages"][:-1] for r in records], max_new_tokens, batch_size,
-                               progress=progress)
+    """Greedy replies (default 48 new tokens at most) to every conversation and their scores."""
+    opts = opts or SamplingOptions(max_new_tokens=48)
+    replies = generate_replies(model, tok, [r["messages"][:-1] for r in records], opts, batch_size, progress)
     return score(replies, records), replies
 
 
@@ -112,12 +101,10 @@ def main(argv=None):
     parser.add_argument("--label", help="name shown in the printed line (default: the checkpoint)")
     args = parser.parse_args(argv)
 
-    from scripts.sample import load_model
-    from tinyllm.atomic import write_json
-
     records = load_conversations(args.data, args.limit)
-    model, tok = load_model(args.checkpoint)
-    scores, replies = evaluate(model, tok, records, args.max_new_tokens, args.batch_size, progress=True)
+    model, tok = load_checkpoint(args.checkpoint)
+    scores, replies = evaluate(model, tok, records, SamplingOptions(max_new_tokens=args.max_new_tokens),
+                               args.batch_size, progress=True)
     overall = scores["all"]
     kinds = ", ".join(f"{k} {100 * v['exact_match']:.1f}%" for k, v in sorted(scores.items()) if k != "all")
     print(f"{args.label or args.checkpoint}: held-out exact match {100 * overall['exact_match']:.1f}%, answer found "

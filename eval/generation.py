@@ -9,44 +9,32 @@ as pretraining documents are, and continued greedily and by seeded sampling; a c
 stops at </s> or <|im_end|> or after `max_new_tokens`.
 """
 
-from pathlib import Path
+from dataclasses import replace
 
-from tinyllm.errors import TinyLLMError
+from eval.metrics import generation_metrics
+from tinyllm.generate import SamplingOptions, generate, stop_ids, text_prompt_ids
+from tinyllm.records import read_jsonl
+
+
+def _check_prompt(record, where):
+    if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"]:
+        raise ValueError(f"{where}: expected an object with a non-empty string 'prompt'")
+    expected = record.get("expected")
+    if expected is not None and not (isinstance(expected, str) or
+                                     (isinstance(expected, list) and expected and
+                                      all(isinstance(e, str) for e in expected))):
+        raise ValueError(f"{where}: 'expected' must be a string or a non-empty list of strings")
 
 
 def load_prompts(path, limit: int | None = None) -> list[dict]:
-    from data_prep.sources import iter_records
-
-    if not Path(path).is_file():
-        raise TinyLLMError(f"{path}: prompt file not found")
-    records = []
-    for where, record in iter_records(path):
-        if isinstance(record, Exception):
-            raise TinyLLMError(str(record))
-        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"]:
-            raise TinyLLMError(f"{where}: expected an object with a non-empty string 'prompt'")
-        expected = record.get("expected")
-        if expected is not None and not (isinstance(expected, str) or
-                                         (isinstance(expected, list) and expected and
-                                          all(isinstance(e, str) for e in expected))):
-            raise TinyLLMError(f"{where}: 'expected' must be a string or a non-empty list of strings")
-        records.append(record)
-        if limit and len(records) >= limit:
-            break
-    if not records:
-        raise TinyLLMError(f"{path}: no prompts")
-    return records
+    return read_jsonl(path, "prompt", limit, _check_prompt)
 
 
-def continue_prompts(model, tok, prompts: list[str], max_new_tokens: int = 64, sample: bool = False,
-                     temperature: float = 0.8, top_p: float = 0.95, seed: int = 0, batch_size: int = 32,
+def continue_prompts(model, tok, prompts: list[str], opts: SamplingOptions | None = None, batch_size: int = 32,
                      progress: bool = False) -> list[tuple[str, bool]]:
-    """(continuation text, ended by a stop token) per prompt."""
-    from tinyllm.chat import generate_batched, stop_ids
-
-    ids = [[tok.bos_token_id, *tok.encode(p, add_special_tokens=False)] for p in prompts]
-    outputs = generate_batched(model, tok, ids, max_new_tokens, batch_size, do_sample=sample, temperature=temperature,
-                               top_p=top_p, seed=seed, progress=progress)
+    """(continuation text, ended by a stop token) per prompt (default options: greedy, 64 tokens)."""
+    ids = [text_prompt_ids(tok, p) for p in prompts]
+    outputs = generate(model, tok, ids, opts or SamplingOptions(), batch_size=batch_size, progress=progress)
     stops = set(stop_ids(tok))
     results = []
     for prompt, new in zip(ids, outputs):
@@ -58,17 +46,16 @@ def continue_prompts(model, tok, prompts: list[str], max_new_tokens: int = 64, s
     return results
 
 
-def run_prompt_set(model, tok, records: list[dict], max_new_tokens: int = 64, temperature: float = 0.8,
-                   top_p: float = 0.95, seed: int = 0, batch_size: int = 32, progress: bool = False) -> dict:
-    """Greedy and sampled continuations of every prompt, their metrics and the texts."""
-    from eval.metrics import generation_metrics
-
+def run_prompt_set(model, tok, records: list[dict], sampled: SamplingOptions | None = None, batch_size: int = 32,
+                   progress: bool = False) -> dict:
+    """Greedy and sampled continuations of every prompt, their metrics and the texts (`sampled`:
+    the sampled mode's options; the greedy mode takes their length, seed and cache)."""
+    sampled = replace(sampled or SamplingOptions(temperature=0.8, top_p=0.95), do_sample=True)
     prompts = [r["prompt"] for r in records]
     expected = [r.get("expected") for r in records]
     out = {"metrics": {}, "samples": [dict(id=r.get("id"), prompt=r["prompt"]) for r in records]}
-    for mode in ("greedy", "sampled"):
-        results = continue_prompts(model, tok, prompts, max_new_tokens, mode == "sampled", temperature, top_p, seed,
-                                   batch_size, progress)
+    for mode, opts in (("greedy", replace(sampled, do_sample=False)), ("sampled", sampled)):
+        results = continue_prompts(model, tok, prompts, opts, batch_size, progress)
         texts, ended = [t for t, _ in results], [e for _, e in results]
         out["metrics"][mode] = generation_metrics(texts, ended, expected)
         for sample, text, end in zip(out["samples"], texts, ended):
@@ -78,5 +65,6 @@ def run_prompt_set(model, tok, records: list[dict], max_new_tokens: int = 64, te
         for key in ("expected", "reference"):
             if key in r:
                 sample[key] = r[key]
-    out["settings"] = dict(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+    out["settings"] = dict(max_new_tokens=sampled.max_new_tokens, temperature=sampled.temperature, top_p=sampled.top_p,
+                           seed=sampled.seed)
     return out

@@ -15,9 +15,7 @@ with different tokenizers can be compared on the same text.
 
 import math
 
-
-def model_window(model) -> int:
-    return int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+from tinyllm.model import model_window
 
 
 def _encode(tok, text: str) -> list[int]:

@@ -16,8 +16,12 @@ baseline, and the table gives the ratio to it:
   stage's Trainer with `batching=packed`. Tokens/s counts real (non-padding) tokens.
 - dpo: TRL's DPOTrainer with its default DPOConfig against the DPO stage's configuration, with a
   frozen reference and with precomputed reference log-probs; pairs/s over the timed steps.
-- generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch`; ours adds what
-  `tinyllm.chat.fast_generation` adds (a static KV cache, compiled, on a GPU).
+- decode: batch-1 greedy decoding as the server runs it (`tinyllm.decode`: a static KV cache, the
+  step compiled by torch.compile) against `generate()`, and against llama2.c's `run` when
+  `--run-c PATH` gives a compiled binary (the model exported with scripts.export_llama2c).
+- generate: greedy decoding of `--gen-tokens` tokens at batch 1 and `--gen-batch` through
+  `tinyllm.generate.generate`, with the dynamic KV cache (the baseline) and with `cache=auto`
+  (ours: a static KV cache, compiled, on a GPU).
 
 MFU counts 6·N (all parameters, the tied embedding once) + 12·layers·dim·seq FLOPs per trained
 token over the device's bf16 dense peak (`--peak-tflops` to set it; none on a CPU). Timing skips
@@ -26,15 +30,42 @@ torch.cuda's peak allocation per row (n/a on a CPU). The numbers of record are i
 """
 
 import argparse
+import dataclasses
 import gc
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyllm import patches
 from tinyllm.errors import run_cli
+from tinyllm.generate import SamplingOptions, cache_arguments, generate
 
-PARTS = ("pretrain", "sft", "dpo", "generate")
+PARTS = ("pretrain", "sft", "dpo", "generate", "decode")
+
+
+@dataclass
+class BenchOptions:
+    """What to time (defaults: the CPU smoke run; `parse_args` gives a GPU the full sweep)."""
+    parts: list[str] = field(default_factory=lambda: list(PARTS))
+    sizes: list[str] = field(default_factory=lambda: ["tiny"])
+    vocabs: list[int] = field(default_factory=lambda: [512])
+    batch: int = 4                     # micro-batch (sequences, or DPO pairs)
+    seq_len: int = 64
+    steps: int = 3                     # timed steps after the warm-up
+    warmup: int = 1                    # untimed steps first (compilation)
+    ce_chunks: list[int] = field(default_factory=lambda: [0, 64])  # ce_chunk of our pretraining rows (0: full logits)
+    compile: "str | bool" = "auto"     # our rows' recipe key compile
+    model_size: str = "tiny"           # size for the SFT, DPO and generation parts
+    tok_vocab: int = 512               # vocabulary of the tokenizer trained for SFT, DPO and generation
+    gen_tokens: int = 16
+    gen_batch: int = 4
+    gen_runs: int = 1
+    decode_size: str | None = None     # size for the decode part (default: model_size)
+    decode_tokens: int = 128
+    run_c: str | None = None           # a compiled llama2.c `run` binary for the decode part
+    peak_tflops: float | None = None   # device bf16 dense peak for MFU
+    out: str | None = None             # directory for bench.json and bench.md
 
 
 @dataclass
@@ -122,12 +153,14 @@ class RandomWindows:
 
 # ----------------------------------------------------------------------------- pretraining
 
-def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts, tmp: Path) -> list[Row]:
+def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts: BenchOptions, tmp: Path) -> list[Row]:
     import torch
 
     from stages.pretrain import PretrainRecipe, make_model
-    from tinyllm.engine import AtomicTrainer, compile_enabled, device_peak_flops, resolve_dtype, training_arguments
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.hardware import compile_enabled, device_peak_flops, resolve_dtype
     from tinyllm.model import build_model, flops_per_token
+    from tinyllm.train_args import training_arguments
 
     steps = opts.warmup + opts.steps
     data = RandomWindows(vocab, seq_len, batch * steps)
@@ -209,14 +242,17 @@ def make_checkpoint(size: str, tmp: Path, vocab: int):
 
 # ----------------------------------------------------------------------------- SFT
 
-def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
     from data_prep.sft import build_sft
     from stages.sft import SFTRecipe, build_datasets
-    from tinyllm.engine import AtomicTrainer, resolve_dtype, training_arguments
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.hardware import resolve_dtype
+    from tinyllm.loss import use_chunked_loss
     from tinyllm.model import load_checkpoint
     from tinyllm.sft_data import SFTDataset, load_sft
+    from tinyllm.train_args import training_arguments
 
     checkpoint, corpus = make_checkpoint(size, tmp, vocab)
     data_file = tmp / "sft.pkl"
@@ -260,10 +296,7 @@ def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
                     pack_len=opts.seq_len, batch_size=max(1, round(batch * real / opts.seq_len)), max_steps=steps,
                     warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=opts.ce_chunks[-1], compile=opts.compile)
     train_ds, _, collator = build_datasets(cfg, tok, samples, None)
-    if cfg.ce_chunk:
-        from tinyllm.loss import use_chunked_loss
-
-        use_chunked_loss(model, cfg.ce_chunk)
+    use_chunked_loss(model, cfg.ce_chunk)
     args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
                               include_num_input_tokens_seen="non_padding")
     clock = step_clock()
@@ -279,13 +312,13 @@ def bench_sft(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
 
 # ----------------------------------------------------------------------------- DPO
 
-def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
     from trl import DPOConfig, DPOTrainer
 
     from data_prep.preference import build_preferences
     from stages.dpo import DPORecipe, dpo_arguments
-    from tinyllm.engine import resolve_dtype
+    from tinyllm.hardware import resolve_dtype
     from tinyllm.model import load_checkpoint
     from tinyllm.preference import load_preferences
 
@@ -335,10 +368,9 @@ def bench_dpo(size: str, batch: int, opts, tmp: Path, vocab: int) -> list[Row]:
 
 # ----------------------------------------------------------------------------- generation
 
-def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
+def bench_generate(size: str, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
-    from tinyllm.chat import fast_generation
     from tinyllm.model import load_checkpoint
 
     checkpoint, _ = make_checkpoint(size, tmp, vocab)
@@ -347,25 +379,70 @@ def bench_generate(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
     model.to(device, dtype=torch.bfloat16 if device == "cuda" else torch.float32)
     rows = []
     for batch in (1, opts.gen_batch):
-        ids = torch.randint(3, len(tok), (batch, 16), device=device)
+        ids = torch.randint(3, len(tok), (batch, 16)).tolist()
         config = f"{size} / vocab {len(tok)} / batch {batch}, 16 + {opts.gen_tokens} tokens"
-        fast = fast_generation(model)
-        ours = "ours: " + (", ".join(f"{k}={v}" for k, v in fast.items()) or "fast_generation adds nothing on a CPU")
-        for variant, extra in (("baseline: generate(), dynamic cache", {}), (ours, fast)):
+        fast = cache_arguments(model, "auto")
+        ours = "ours: " + (", ".join(f"{k}={v}" for k, v in fast.items()) or "cache=auto adds nothing on a CPU")
+        for variant, cache in (("baseline: generate(), dynamic cache", "dynamic"), (ours, "auto")):
+            # Exactly gen_tokens new tokens: stop tokens are suppressed until then.
+            sampling = SamplingOptions(max_new_tokens=opts.gen_tokens, min_new_tokens=opts.gen_tokens, cache=cache)
             reset_memory()
             times = []
             for _ in range(1 + opts.gen_runs):  # the first run warms up (and compiles)
                 start = time.perf_counter()
-                with torch.no_grad():
-                    model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                   max_new_tokens=opts.gen_tokens, min_new_tokens=opts.gen_tokens,
-                                   pad_token_id=tok.pad_token_id, **extra)
+                generate(model, tok, ids, sampling, batch_size=batch)
                 cuda_sync()
                 times.append(time.perf_counter() - start)
             rate = batch * opts.gen_tokens / (sum(times[1:]) / opts.gen_runs)
             rows.append(Row("generate", config, variant, rate, "new tok/s", None, peak_memory_gb()))
         rows[-1].ratio = rows[-1].rate / rows[-2].rate
     return rows
+
+
+# ----------------------------------------------------------------------------- batch-1 decode (the server's loop)
+
+def bench_decode(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
+    import torch
+
+    from tinyllm.decode import time_decode
+    from tinyllm.model import load_checkpoint
+
+    checkpoint, _ = make_checkpoint(size, tmp, vocab)
+    model, tok = load_checkpoint(checkpoint)
+    model.eval()
+    config = f"{size} / vocab {len(tok)} / batch 1, 1 + {opts.decode_tokens} tokens, {torch.get_num_threads()} threads"
+    ours, base = time_decode(model, [tok.bos_token_id], opts.decode_tokens, runs=opts.gen_runs)
+    rows = [Row("decode", config, "baseline: generate(), dynamic cache", base, "new tok/s"),
+            Row("decode", config, "ours: tinyllm.decode static cache, compiled step", ours, "new tok/s",
+                ratio=ours / base)]
+    if opts.run_c:
+        rows.append(run_c_row(checkpoint, opts, tmp, config, base))
+        rows[1].notes["vs_run_c"] = ours / rows[2].rate  # the issue's target: >= 0.5
+    return rows
+
+
+def run_c_row(checkpoint: Path, opts, tmp: Path, config: str, base: float) -> Row:
+    """llama2.c's `run` on the same model (exported by scripts.export_llama2c), greedy, from its own
+    report line "achieved tok/s: N" (it times from the first generated token, as we do)."""
+    import re
+    import subprocess
+
+    from tinyllm.errors import TinyLLMError
+    from tinyllm.llama2c import export_llama2c
+
+    model_bin, tok_bin = tmp / "run_c_model.bin", tmp / "run_c_tokenizer.bin"
+    export_llama2c(str(checkpoint), str(model_bin), 0, str(tok_bin), 64)
+    rates = []
+    for _ in range(1 + opts.gen_runs):
+        done = subprocess.run([opts.run_c, str(model_bin), "-z", str(tok_bin), "-t", "0", "-n",
+                               str(opts.decode_tokens + 1), "-i", ""], capture_output=True, text=True, timeout=600)
+        found = re.search(r"achieved tok/s: ([0-9.]+)", done.stderr + done.stdout)
+        if done.returncode or not found:
+            raise TinyLLMError(f"{opts.run_c}: exited {done.returncode} without 'achieved tok/s' "
+                               f"({(done.stderr or done.stdout).strip()[-200:]})")
+        rates.append(float(found.group(1)))
+    rate = sum(rates[1:]) / opts.gen_runs
+    return Row("decode", config, "llama2.c run.c (reference, not ours)", rate, "new tok/s", ratio=rate / base)
 
 
 # ----------------------------------------------------------------------------- report
@@ -382,7 +459,7 @@ def markdown(rows: list[Row], device: str, peak_source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv):
+def parse_args(argv=None) -> BenchOptions:
     import torch
 
     on_gpu = torch.cuda.is_available()
@@ -405,19 +482,23 @@ def parse_args(argv):
     p.add_argument("--gen-tokens", type=int, default=128 if on_gpu else 16)
     p.add_argument("--gen-batch", type=int, default=64 if on_gpu else 4)
     p.add_argument("--gen-runs", type=int, default=3 if on_gpu else 1)
+    p.add_argument("--decode-size", default=None, help="size for the decode part (default: --model-size)")
+    p.add_argument("--decode-tokens", type=int, default=256 if on_gpu else 128)
+    p.add_argument("--run-c", default=None, help="a compiled llama2.c `run` binary for the decode part")
     p.add_argument("--peak-tflops", type=float, default=None, help="device bf16 dense peak for MFU")
     p.add_argument("--out", default=None, help="directory for bench.json and bench.md")
     args = p.parse_args(argv)
     args.compile = {"auto": "auto", "true": True, "false": False}[args.compile]
-    return args
+    return BenchOptions(**vars(args))
 
 
-def main(argv=None):
-    opts = parse_args(argv)
+def run(opts: BenchOptions) -> int:
+    """Every part of `opts` timed; the table printed (and written to opts.out)."""
+    patches.apply()
     import torch
 
     from tinyllm.atomic import write_json, write_text
-    from tinyllm.engine import device_peak_flops
+    from tinyllm.hardware import device_peak_flops
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
     _, peak_source = device_peak_flops(opts.peak_tflops)
@@ -435,16 +516,23 @@ def main(argv=None):
             rows += bench_dpo(opts.model_size, max(1, opts.batch // 2), opts, tmp, opts.tok_vocab)
         if "generate" in opts.parts:
             rows += bench_generate(opts.model_size, opts, tmp, opts.tok_vocab)
+        if "decode" in opts.parts:
+            rows += bench_decode(opts.decode_size or opts.model_size, opts, tmp, opts.tok_vocab)
     table = markdown(rows, device, peak_source)
     print("\n" + table)
     if opts.out:
         out = Path(opts.out)
         out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "bench.json", {"device": device, "peak": peak_source, "settings": {
-            k: v for k, v in vars(opts).items() if k != "out"}, "rows": [vars(r) for r in rows]})
+        settings = {k: v for k, v in dataclasses.asdict(opts).items() if k != "out"}
+        write_json(out / "bench.json", {"device": device, "peak": peak_source, "settings": settings,
+                                        "rows": [dataclasses.asdict(r) for r in rows]})
         write_text(out / "bench.md", table + "\n")
         print(f"\nwritten: {out / 'bench.json'}, {out / 'bench.md'}")
     return 0
+
+
+def main(argv=None):
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -11,17 +11,30 @@ rendered with the checkpoint's chat template, exactly as in SFT training.
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 
+from tinyllm.chat import prompt_ids, reply_text
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.generate import SamplingOptions, add_sampling_args, generate, sampling_options, stop_ids
+from tinyllm.model import load_checkpoint
 
 HELP = "commands: /reset, /system TEXT, /history, /help, /quit"
+DEFAULTS = SamplingOptions(do_sample=True, temperature=0.7, top_k=50, top_p=0.95, max_new_tokens=128)
+
+
+@dataclass
+class ChatOptions:
+    checkpoint: str
+    prompt: str | None = None          # answer this one message and exit
+    system: str | None = None          # system message
+    sampling: SamplingOptions = field(default_factory=lambda: SamplingOptions(**vars(DEFAULTS)))
+    allow_pickle_weights: bool = False
 
 
 def make_streamer(tok, out):
     """A transformers TextStreamer that prints the reply only (no prompt, no stop token)."""
-    from transformers import TextStreamer
-
-    from tinyllm.chat import stop_ids
+    from transformers import TextStreamer  # heavy: imported when a chat starts
 
     class ReplyStreamer(TextStreamer):
         def __init__(self):
@@ -41,38 +54,25 @@ def make_streamer(tok, out):
     return ReplyStreamer()
 
 
-def reply(model, tok, messages, args, out=None) -> str:
+def reply(model, tok, messages, opts: SamplingOptions, out=None) -> str:
     """Generate (streaming to `out`, default stdout) the assistant's answer to `messages`; return its text."""
-    import torch
-
-    from tinyllm.chat import prompt_ids, reply_text, stop_ids
-
     out = out or sys.stdout
     ids = prompt_ids(tok, messages)
-    limit = model.config.max_position_embeddings - args.max_new_tokens
+    limit = model.config.max_position_embeddings - opts.max_new_tokens
     while len(ids) > limit and len(messages) > 2:
         # Forget the oldest exchange (keeping a system message) rather than overrun the context.
         first = 1 if messages[0]["role"] == "system" else 0
         del messages[first:first + 2]
         out.write("[the oldest turns no longer fit the context and were dropped]\n")
         ids = prompt_ids(tok, messages)
-    torch.manual_seed(args.seed)
-    greedy = args.temperature <= 0
-    input_ids = torch.tensor([ids], device=model.device)
-    with torch.no_grad():
-        output = model.generate(
-            input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=args.max_new_tokens,
-            do_sample=not greedy, temperature=None if greedy else args.temperature,
-            top_k=None if greedy else args.top_k, top_p=None if greedy else args.top_p,
-            eos_token_id=stop_ids(tok), pad_token_id=tok.pad_token_id, streamer=make_streamer(tok, out),
-        )
-    return reply_text(tok, output[0, len(ids):].tolist())
+    new = generate(model, tok, ids, opts, streamer=make_streamer(tok, out))
+    return reply_text(tok, new)
 
 
-def interactive(model, tok, args):
-    system = [{"role": "system", "content": args.system}] if args.system else []
+def interactive(model, tok, opts: ChatOptions):
+    system = [{"role": "system", "content": opts.system}] if opts.system else []
     messages = list(system)
-    print(f"chatting with {args.checkpoint}; {HELP}")
+    print(f"chatting with {opts.checkpoint}; {HELP}")
     while True:
         try:
             line = input("\nyou> ").strip()
@@ -101,37 +101,39 @@ def interactive(model, tok, args):
         else:
             messages.append({"role": "user", "content": line})
             sys.stdout.write("bot> ")
-            messages.append({"role": "assistant", "content": reply(model, tok, messages, args)})
+            messages.append({"role": "assistant", "content": reply(model, tok, messages, opts.sampling)})
 
 
-def main(argv=None):
+def parse_args(argv=None) -> ChatOptions:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="fine-tuned model directory (or a LoRA adapter directory)")
     parser.add_argument("--prompt", help="answer this one message and exit")
     parser.add_argument("--system", help="system message")
-    parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--temperature", type=float, default=0.7, help="0 for greedy decoding")
-    parser.add_argument("--top-k", type=int, default=50)
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--allow-pickle-weights", action="store_true",
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
+    add_sampling_args(parser, DEFAULTS)
     args = parser.parse_args(argv)
-    if args.max_new_tokens < 1:
-        raise TinyLLMError("--max-new-tokens must be at least 1")
+    patches.apply()
+    return ChatOptions(checkpoint=args.checkpoint, prompt=args.prompt, system=args.system,
+                       sampling=sampling_options(args), allow_pickle_weights=args.allow_pickle_weights)
 
-    from tinyllm.model import load_checkpoint
 
-    model, tok = load_checkpoint(args.checkpoint, allow_pickle=args.allow_pickle_weights)
+def run(opts: ChatOptions) -> int:
+    opts.sampling.check()
+    model, tok = load_checkpoint(opts.checkpoint, allow_pickle=opts.allow_pickle_weights)
     if tok.chat_template is None:
-        raise TinyLLMError(f"{args.checkpoint}: the tokenizer has no chat template; this is not a chat model")
-    if args.prompt is not None:
-        messages = [{"role": "system", "content": args.system}] if args.system else []
-        reply(model, tok, messages + [{"role": "user", "content": args.prompt}], args)
+        raise TinyLLMError(f"{opts.checkpoint}: the tokenizer has no chat template; this is not a chat model")
+    if opts.prompt is not None:
+        messages = [{"role": "system", "content": opts.system}] if opts.system else []
+        reply(model, tok, messages + [{"role": "user", "content": opts.prompt}], opts.sampling)
         return 0
-    interactive(model, tok, args)
+    interactive(model, tok, opts)
     return 0
+
+
+def main(argv=None):
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -7,28 +7,21 @@ The prompt starts with <s>, as every pretraining document does.
 """
 
 import argparse
+from dataclasses import replace
 
+from tinyllm import patches
 from tinyllm.errors import run_cli
-from tinyllm.model import load_checkpoint as load_model  # noqa: F401 (re-exported for callers)
+from tinyllm.generate import SamplingOptions, add_sampling_args, generate, sampling_options
+from tinyllm.model import load_checkpoint
+
+DEFAULTS = SamplingOptions(do_sample=True, temperature=0.8, top_k=50, top_p=0.95, max_new_tokens=100)
 
 
-def sample(model, tok, prompts, max_new_tokens=100, temperature=0.8, top_k=50, top_p=0.95, seed=0):
-    """One continuation per prompt (without the prompt), stopping at </s>."""
-    import torch
-
-    torch.manual_seed(seed)
-    outputs = []
-    for prompt in prompts:
-        ids = torch.tensor([[tok.bos_token_id, *tok.encode(prompt, add_special_tokens=False)]])
-        greedy = temperature <= 0
-        with torch.no_grad():
-            out = model.generate(
-                ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=not greedy,
-                temperature=None if greedy else temperature, top_k=None if greedy else top_k,
-                top_p=None if greedy else top_p, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-            )
-        outputs.append(tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True))
-    return outputs
+def sample(model, tok, prompts: list[str], opts: SamplingOptions = DEFAULTS) -> list[str]:
+    """One continuation per prompt (without the prompt), stopping at </s>; one seeded random
+    stream runs through the prompts in order."""
+    outputs = generate(model, tok, list(prompts), opts, batch_size=1, stop=[tok.eos_token_id])
+    return [tok.decode(new, skip_special_tokens=True) for new in outputs]
 
 
 def main(argv=None):
@@ -36,21 +29,18 @@ def main(argv=None):
                                      epilog=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="checkpoint directory (e.g. runs/quickstart/pretrain/final)")
     parser.add_argument("--prompt", action="append", help="prompt text (repeat for several); default: 'Once upon a time'")
-    parser.add_argument("-n", "--num-samples", type=int, default=1, help="continuations per prompt")
-    parser.add_argument("--max-new-tokens", type=int, default=100)
-    parser.add_argument("--temperature", type=float, default=0.8, help="0 for greedy decoding")
-    parser.add_argument("--top-k", type=int, default=50)
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-n", "--num-samples", type=int, default=1, help="continuations per prompt (seeds SEED, SEED+1, ...)")
     parser.add_argument("--allow-pickle-weights", action="store_true",
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
+    add_sampling_args(parser, DEFAULTS)
     args = parser.parse_args(argv)
-    model, tok = load_model(args.checkpoint, allow_pickle=args.allow_pickle_weights)
+    patches.apply()
+    opts = sampling_options(args)
+    model, tok = load_checkpoint(args.checkpoint, allow_pickle=args.allow_pickle_weights)
     prompts = args.prompt or ["Once upon a time"]
     for prompt in prompts:
         for i in range(args.num_samples):
-            text = sample(model, tok, [prompt], args.max_new_tokens, args.temperature, args.top_k, args.top_p,
-                          seed=args.seed + i)[0]
+            text = sample(model, tok, [prompt], replace(opts, seed=opts.seed + i))[0]
             print(f"--- {prompt!r} [{i + 1}/{args.num_samples}]\n{prompt}{text}\n")
 
 

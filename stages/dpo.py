@@ -12,15 +12,13 @@ adapter is the reference). `beta` and `loss_type` (TRL's: sigmoid, ipo, hinge, r
 come from the recipe. Pairs are rendered with the tokenizer's one chat template, as in SFT.
 The report holds, on the held-out pairs, the share where the model gives the chosen answer the
 higher log-likelihood (preference accuracy, chance 50 %) for the SFT model and for the DPO model,
-and TRL's implicit-reward accuracy and margin. final/ is a plain HF checkpoint (LoRA merged).
+and the implicit-reward accuracy (k of n pairs) and margin. final/ is a plain HF checkpoint (LoRA merged).
 """
 
-import dataclasses
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from tinyllm import patches
+from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
 
@@ -62,7 +60,7 @@ def dpo_arguments(cfg: DPORecipe, dtype: str, **overrides):
     """The DPOConfig of a DPO recipe (scripts.bench times this same configuration)."""
     from trl import DPOConfig
 
-    from tinyllm.engine import training_arguments
+    from tinyllm.train_args import training_arguments  # imports transformers: kept out of --help
 
     return training_arguments(
         cfg, dtype, DPOConfig, beta=cfg.beta, max_length=cfg.max_length,
@@ -80,18 +78,20 @@ def main(argv=None):
     cfg = load_recipe(args.recipe, args.overrides, DPORecipe)
     cfg.check()
 
-    # Heavy imports only once the recipe is known to be good.
+    # Heavy imports only once the recipe is known to be good (and the patches they need applied).
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
     from trl import DPOTrainer
 
-    from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, trained_model, use_step_log)
+    from tinyllm.checkpoints import AtomicCheckpoints
+    from tinyllm.driver import Stage
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, length_census, load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, implicit_reward_accuracy, length_census, load_preferences, preference_accuracy
+    from tinyllm.progress import StepLog
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
         pass
 
-    dtype = resolve_dtype(cfg.dtype)
+    stage = Stage("dpo", cfg, MUST_MATCH)
     data = load_preferences(cfg.data)
     train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
     heldout_ds = test_ds.select(range(min(cfg.eval_pairs or len(test_ds), len(test_ds))))
@@ -108,70 +108,61 @@ def main(argv=None):
     cut, dropped = len(set(census["too_long"]) - set(census["prompt_too_long"])), len(census["prompt_too_long"])
     if dropped == len(train_ds):
         raise TinyLLMError(f"{cfg.data}: every train prompt fills max_length {cfg.max_length}; raise max_length")
+    # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
+    ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
+    training_args = dpo_arguments(cfg, stage.dtype)
+    # Scored where training runs: the Trainer moves the model there only later, so on a GPU machine this
+    # pass would otherwise run on the CPU. Its log-probs are the reference's (the SFT model's).
+    model.to(training_args.device)
     model.eval()
     before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
     model.train()
-    # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
-    ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
-    training_args = dpo_arguments(cfg, dtype)
-    is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     config = model.config
     # Policy forward + backward (6N) plus the reference forward (2N) per token, unless precomputed.
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, cfg.max_length // 2)
     flops += 0 if cfg.precompute_ref else 2 * n_params
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    if is_main:
-        pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
-        reference = ("base model, adapter disabled" if cfg.lora else "precomputed log-probs" if cfg.precompute_ref
-                     else "frozen copy of the SFT model")
-        print(f"DPO from {cfg.model}: {n_params / 1e6:.2f}M parameters{f', LoRA r={cfg.lora_r}' if cfg.lora else ''}, "
-              f"{dtype}, beta {cfg.beta}, loss {cfg.loss_type}, reference: {reference} | data: {len(train_ds):,} train "
-              f"and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
-              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {peak_source}")
-        if cut or dropped:
-            print(f"max_length {cfg.max_length}: {cut:,} of {len(train_ds):,} train pairs cut at the end, {dropped:,} "
-                  f"dropped (prompt alone fills it); longest pair {census['longest']:,} tokens; held-out: "
-                  f"{before['truncated']} cut, {before['dropped']} left out")
-        print(f"SFT model: held-out preference accuracy {100 * before['preference_accuracy']:.1f}% over {before['n']} pairs")
-
-    out_dir = Path(cfg.out_dir)
-    run = dataclasses.asdict(cfg) | {"stage": "dpo", "argv": sys.argv[1:], "train_pairs_truncated": cut,
-                                     "train_pairs_dropped": dropped}
-    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
-    trainer = AtomicDPOTrainer(model=model, ref_model=ref_model, args=training_args, train_dataset=train_ds,
-                               eval_dataset=heldout_ds, processing_class=tok,
-                               peft_config=cfg.lora_config() if cfg.lora else None)
-    use_step_log(trainer, StepLog(None, flops, peak, perplexity=False,
-                                         extra={"rewards/accuracies": "reward acc", "rewards/margins": "margin"}))
-
-    start = time.time()
-    if not train(trainer, cfg, resume_from):
+    pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
+    reference = ("base model, adapter disabled" if cfg.lora else "precomputed log-probs" if cfg.precompute_ref
+                 else "frozen copy of the SFT model")
+    header = (f"DPO from {cfg.model}: {n_params / 1e6:.2f}M parameters{f', LoRA r={cfg.lora_r}' if cfg.lora else ''}, "
+              f"{stage.dtype}, beta {cfg.beta}, loss {cfg.loss_type}, reference: {reference} | data: {len(train_ds):,} "
+              f"train and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
+              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {stage.peak_source}\n" +
+              (f"max_length {cfg.max_length}: {cut:,} of {len(train_ds):,} train pairs cut at the end, {dropped:,} "
+               f"dropped (prompt alone fills it); longest pair {census['longest']:,} tokens; held-out: "
+               f"{before['truncated']} cut, {before['dropped']} left out\n" if cut or dropped else "") +
+              f"SFT model: held-out preference accuracy {100 * before['preference_accuracy']:.1f}% over {before['n']} pairs")
+    trainer = stage.start(AtomicDPOTrainer, training_args, header,
+                          StepLog(None, flops, stage.peak, perplexity=False,
+                                  extra={"rewards/accuracies": "reward acc", "rewards/margins": "margin"}),
+                          run_extra={"train_pairs_truncated": cut, "train_pairs_dropped": dropped},
+                          model=model, ref_model=ref_model, train_dataset=train_ds, eval_dataset=heldout_ds,
+                          processing_class=tok, peft_config=cfg.lora_config() if cfg.lora else None)
+    if not stage.train():
         return 0
-    train_seconds = time.time() - start
-    implicit = trainer.evaluate()  # every rank; on heldout_ds, whose reference log-probs exist even when precomputed
-    policy = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
+    policy = stage.trained_model()  # on every rank: under ZeRO-3 it gathers the shards
 
-    if trainer.is_world_process_zero():
+    if stage.is_main:
         policy.eval()
         after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
+        implicit = implicit_reward_accuracy(before, after, cfg.beta)  # k of n pairs, pair by pair
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
-            "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": round(train_seconds, 1),
-            "dtype": dtype, "heldout_pairs": after["n"], "max_length": cfg.max_length,
+            "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": stage.train_seconds,
+            "dtype": stage.dtype, "heldout_pairs": after["n"], "max_length": cfg.max_length,
             "train_pairs_truncated": cut, "train_pairs_dropped": dropped,
             "heldout_pairs_truncated": after["truncated"], "heldout_pairs_dropped": after["dropped"],
             "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
-            "heldout_reward_accuracy": implicit.get("eval_rewards/accuracies"),
-            "heldout_reward_margin": implicit.get("eval_rewards/margins"),
+            "heldout_reward_accuracy": implicit["accuracy"], "heldout_reward_correct": implicit["correct"],
+            "heldout_reward_margin": implicit["mean_margin"],
         }
-        what = save_final(policy, tok, out_dir, report, cfg.lora, cfg.merge)
-        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        what = stage.finish(policy, tok, report, cfg.lora, cfg.merge)
         print(f"\nheld-out preference accuracy {100 * before['preference_accuracy']:.1f}% (SFT) -> "
               f"{100 * after['preference_accuracy']:.1f}% (DPO), chance 50%; implicit reward accuracy "
-              f"{100 * (report['heldout_reward_accuracy'] or 0):.1f}%, margin {report['heldout_reward_margin'] or 0:.3f}")
-        print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
+              f"{implicit['correct']}/{implicit['n']}, margin {implicit['mean_margin']:.3f}")
+        print(f"{what}: {stage.out_dir / 'final'} | chat: python -m scripts.chat {stage.out_dir / 'final'}")
     return 0
 
 

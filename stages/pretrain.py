@@ -9,14 +9,13 @@ clipping, accumulation, validation, atomic checkpoints, TensorBoard), then saves
 checkpoint in OUT_DIR/final and prints validation perplexity beside the unigram baseline.
 """
 
-import dataclasses
 import math
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from tinyllm import patches
+from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import run_cli
+from tinyllm.model import build_model
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
 
 
@@ -37,13 +36,10 @@ MUST_MATCH = ("data_dir", "tokenizer", "size", "seq_len", "batch_size", "grad_ac
 
 def make_model(cfg: PretrainRecipe, vocab_size: int, **special_ids):
     """The freshly initialised model the stage trains (scripts.bench times this same set-up)."""
-    from tinyllm.model import build_model
+    from tinyllm.loss import use_chunked_loss  # imports torch: kept out of --help
 
     model = build_model(cfg.size, vocab_size, cfg.seq_len, seed=cfg.seed, **special_ids)
-    if cfg.ce_chunk:
-        from tinyllm.loss import use_chunked_loss
-
-        use_chunked_loss(model, cfg.ce_chunk)
+    use_chunked_loss(model, cfg.ce_chunk)
     return model
 
 
@@ -52,19 +48,21 @@ def main(argv=None):
     cfg = load_recipe(args.recipe, args.overrides, PretrainRecipe)
     cfg.check()
 
-    # Heavy imports only once the recipe is known to be good.
+    # Heavy imports only once the recipe is known to be good (and the patches they need applied).
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
     import numpy as np
 
-    from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, save_final, train, trained_model, training_arguments,
-                                use_step_log)
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.driver import Stage, final_eval_loss
     from tinyllm.metrics import unigram_cross_entropy
     from tinyllm.model import count_params, flops_per_token, get_size
+    from tinyllm.progress import StepLog
     from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
     from tinyllm.tokenizer import load_tokenizer
+    from tinyllm.train_args import training_arguments
 
     get_size(cfg.size)
-    dtype = resolve_dtype(cfg.dtype)
+    stage = Stage("pretrain", cfg, MUST_MATCH)
     meta = read_meta(cfg.data_dir)
     cfg.tokenizer = cfg.tokenizer or meta.get("tokenizer")
     tok = load_tokenizer(cfg.tokenizer)
@@ -75,45 +73,34 @@ def main(argv=None):
     val_probe = WindowDataset(val_stream, cfg.seq_len, split_name="val")
     val_ds = WindowDataset(val_stream, cfg.seq_len, evenly_spaced(val_probe.n_windows, cfg.eval_windows), "val")
 
-    out_dir = Path(cfg.out_dir)
-
     model = make_model(cfg, len(tok), bos_id=tok.bos_token_id, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
-    training_args = training_arguments(cfg, dtype)
+    training_args = training_arguments(cfg, stage.dtype)
     # World size and rank come from the Trainer's arguments, which read the launcher's environment.
     tokens_per_step = cfg.batch_size * cfg.grad_accum * cfg.seq_len * training_args.world_size
     n_params = count_params(cfg.size, len(tok))
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    is_main = training_args.process_index == 0
-    if is_main:
-        epochs = tokens_per_step * cfg.max_steps / len(train_stream)
-        print(f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {dtype} | "
+    epochs = tokens_per_step * cfg.max_steps / len(train_stream)
+    header = (f"model {cfg.size}: {n_params / 1e6:.2f}M parameters, vocab {len(tok)}, seq_len {cfg.seq_len}, {stage.dtype} | "
               f"data: {len(train_stream):,} train tokens ({train_ds.n_windows:,} windows), {len(val_ds)} val windows | "
-              f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
-
-    run = dataclasses.asdict(cfg) | {"stage": "pretrain", "argv": sys.argv[1:]}
-    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
-    trainer = AtomicTrainer(model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds,
-                            processing_class=tok)
-    use_step_log(trainer, StepLog(tokens_per_step, flops_per_token(cfg.size, len(tok), cfg.seq_len), peak))
-
-    start = time.time()
-    if not train(trainer, cfg, resume_from):
+              f"{tokens_per_step:,} tokens/step, {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {stage.peak_source}")
+    trainer = stage.start(AtomicTrainer, training_args, header,
+                          StepLog(tokens_per_step, flops_per_token(cfg.size, len(tok), cfg.seq_len), stage.peak),
+                          model=model, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok)
+    if not stage.train():
         return 0
-    train_seconds = time.time() - start
     val_loss = final_eval_loss(trainer)
-    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
+    model = stage.trained_model()
 
-    if trainer.is_world_process_zero():
+    if stage.is_main:
+        out_dir = stage.out_dir
         targets = np.concatenate([val_ds[i]["labels"].numpy() for i in range(len(val_ds))])
         unigram = unigram_cross_entropy(train_stream, targets, len(tok))
         report = {
             "size": cfg.size, "parameters": n_params, "vocab_size": len(tok), "steps": trainer.state.global_step,
-            "tokens_seen": tokens_per_step * trainer.state.global_step, "train_seconds": round(train_seconds, 1),
+            "tokens_seen": tokens_per_step * trainer.state.global_step, "train_seconds": stage.train_seconds,
             "val_loss": val_loss, "val_ppl": math.exp(val_loss), "unigram_val_loss": unigram,
-            "unigram_val_ppl": math.exp(unigram), "dtype": dtype,
+            "unigram_val_ppl": math.exp(unigram), "dtype": stage.dtype,
         }
-        save_final(model, tok, out_dir, report)
-        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        stage.finish(model, tok, report)
         print(f"\nvalidation perplexity {report['val_ppl']:.2f} (loss {val_loss:.4f}) vs unigram baseline "
               f"{report['unigram_val_ppl']:.2f} (loss {unigram:.4f})")
         print(f"final model: {out_dir / 'final'} | loss curve: {out_dir / 'loss_curve.png'} | "

@@ -22,10 +22,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from eval.options import SAMPLED, EvalOptions
+from eval.report import compare_table
+from eval.run import evaluate_model, write_results
+from tinyllm.atomic import write_json, write_text
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.model import load_checkpoint
+from tinyllm.quant import (METHODS, bnb_config, check_keep_modules, check_not_quantized, device_name, disk_bytes,
+                           load_quantized, memory_bytes, plain_checkpoint, quantize, resolve_device, save_quantized,
+                           tokens_per_second)
 from tinyllm.recipe import load_recipe
 
-METHODS = ("int8", "nf4", "fp4")  # tinyllm.quant.METHODS, repeated so --help needs no import
 ORIGINAL = "original"
 
 
@@ -100,30 +108,21 @@ def parse(argv) -> QuantRecipe:
     return cfg
 
 
-def eval_options(cfg: QuantRecipe):
+def eval_options(cfg: QuantRecipe) -> EvalOptions:
     """eval.run's options for the recipe's suites, defaults for the rest."""
-    from eval.run import build_parser as eval_parser
-    from eval.run import parse_suites
-
-    suites = parse_suites(cfg.suites)
-    if "dialogue" in suites and not cfg.dialogues:
+    if "dialogue" in cfg.suites and not cfg.dialogues:
         raise TinyLLMError("recipe key 'suites': the dialogue suite needs 'dialogues' (a messages JSONL file)")
-    argv = ["-", "--ppl-data", cfg.ppl_data, "--batch-size", str(cfg.batch_size),
-            "--max-new-tokens", str(cfg.max_new_tokens)]
-    argv += ["--limit", str(cfg.limit)] if cfg.limit else []
-    argv += ["--dialogues", cfg.dialogues] if cfg.dialogues else []
-    return suites, eval_parser().parse_args(argv)
+    sampling = dataclasses.replace(SAMPLED, max_new_tokens=cfg.max_new_tokens)
+    return EvalOptions(suites=cfg.suites, ppl_data=cfg.ppl_data, batch_size=cfg.batch_size, limit=cfg.limit,
+                       dialogues=cfg.dialogues, sampling=sampling).check()
 
 
-def measure(label, model, tok, checkpoint, cfg, suites, opts) -> dict:
+def measure(label, model, tok, checkpoint, cfg, opts: EvalOptions) -> dict:
     """eval.run's results for one model, with size, memory and speed rows first."""
-    from eval.run import evaluate_model
-    from tinyllm.quant import disk_bytes, memory_bytes, tokens_per_second
-
     sizes = disk_bytes(checkpoint)
     memory = memory_bytes(model)
     speed = tokens_per_second(model, tok, cfg.gen_tokens, cfg.gen_runs)
-    results = evaluate_model(model, tok, checkpoint, suites, opts, label)
+    results = evaluate_model(model, tok, checkpoint, opts, label)
     results["metrics"] = {"size/disk_mb": sizes["disk_bytes"] / 1e6, "size/weights_mb": sizes["weights_bytes"] / 1e6,
                           "size/memory_mb": memory / 1e6, "speed/tokens_per_s": speed["tokens_per_s"],
                           **results["metrics"]}
@@ -157,20 +156,13 @@ def report_markdown(report: dict, table: str) -> str:
 def main(argv=None):
     cfg = parse(sys.argv[1:] if argv is None else argv)
 
-    # Heavy imports only once the recipe is known to be good.
-    from eval.report import compare_table
-    from eval.run import write_results
-    from tinyllm.atomic import write_json, write_text
-    from tinyllm.model import load_checkpoint
-    from tinyllm.quant import (bnb_config, check_keep_modules, check_not_quantized, device_name, load_quantized,
-                               plain_checkpoint, quantize, resolve_device, save_quantized)
-
+    patches.apply(bitsandbytes=True)
     check_not_quantized(cfg.model)
     out_dir = Path(cfg.out_dir)
     existing = [str(out_dir / m) for m in cfg.methods if (out_dir / m).exists()]
     if existing and not cfg.overwrite:
         raise TinyLLMError(f"{', '.join(existing)}: already exist; pass overwrite=true to replace them")
-    suites, opts = eval_options(cfg)
+    opts = eval_options(cfg)
     device = resolve_device(cfg.device)
     configs = {m: bnb_config(m, cfg.double_quant, cfg.keep_modules, cfg.int8_threshold, cfg.compute_dtype)
                for m in cfg.methods}
@@ -182,7 +174,7 @@ def main(argv=None):
         model.to(device)
         print(f"quantize {cfg.model}{' (LoRA adapter merged)' if merged else ''}: "
               f"{model.num_parameters() / 1e6:.2f}M parameters -> {', '.join(cfg.methods)} on {device_name(device)}")
-        runs[ORIGINAL] = measure(ORIGINAL, model, tok, source, cfg, suites, opts)
+        runs[ORIGINAL] = measure(ORIGINAL, model, tok, source, cfg, opts)
         runs[ORIGINAL]["checkpoint"] = str(cfg.model)
         del model
         for method in cfg.methods:
@@ -192,7 +184,7 @@ def main(argv=None):
             print(f"{method}: saved {out_dir / method}, measuring it")
             # What is measured is the checkpoint as saved and loaded again, as a user gets it.
             model, qtok = load_quantized(out_dir / method, device)
-            runs[method] = measure(method, model, qtok, out_dir / method, cfg, suites, opts)
+            runs[method] = measure(method, model, qtok, out_dir / method, cfg, opts)
             del model
 
     for label, results in runs.items():

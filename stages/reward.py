@@ -14,12 +14,12 @@ The report gives held-out pairwise accuracy (chance 50 %) and mean margin; the s
 reloads with the same scores, score head included (tested).
 """
 
-import dataclasses
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyllm import patches
+from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
 
@@ -120,18 +120,21 @@ def main(argv=None):
     cfg = load_recipe(args.recipe, args.overrides, RewardRecipe)
     cfg.check()
 
-    # Heavy imports only once the recipe is known to be good.
+    # Heavy imports only once the recipe is known to be good (and the patches they need applied).
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
     from trl import RewardConfig, RewardTrainer
 
-    from tinyllm.engine import (AtomicCheckpoints, StepLog, device_peak_flops, plot_loss_curve, prepare_run,
-                                resolve_dtype, save_final, train, trained_model, training_arguments, use_step_log)
+    from tinyllm.checkpoints import AtomicCheckpoints
+    from tinyllm.driver import Stage
     from tinyllm.model import training_flops_per_token
     from tinyllm.preference import first_pairs, length_census, load_preferences, reward_accuracy
+    from tinyllm.progress import StepLog
+    from tinyllm.train_args import training_arguments
 
     class AtomicRewardTrainer(AtomicCheckpoints, RewardTrainer):
         pass
 
-    dtype = resolve_dtype(cfg.dtype)
+    stage = Stage("reward", cfg, MUST_MATCH)
     data = load_preferences(cfg.data)
     train_ds, test_ds = first_pairs(data["train"], cfg.train_pairs), data["test"]
     # Loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise partition it
@@ -147,39 +150,29 @@ def main(argv=None):
                                f"{cfg.max_length} (longest {census['longest']:,} tokens); raise max_length")
         train_ds = train_ds.select([i for i in range(read_pairs) if i not in skip])
     training_args = training_arguments(
-        cfg, dtype, RewardConfig, max_length=cfg.max_length, center_rewards_coefficient=cfg.center_rewards,
+        cfg, stage.dtype, RewardConfig, max_length=cfg.max_length, center_rewards_coefficient=cfg.center_rewards,
         include_num_input_tokens_seen="non_padding", disable_dropout=True,
         eval_strategy="steps" if cfg.eval_every else "no",
     )
-    is_main = training_args.process_index == 0
     n_params = model.num_parameters()
     config = model.config
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, cfg.max_length // 2)
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    if is_main:
-        pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
-        dropped = (f" ({too_long:,} of {read_pairs:,} longer than max_length {cfg.max_length} left out, longest "
-                   f"{census['longest']:,} tokens)" if too_long else "")
-        print(f"reward model from {cfg.model}: {n_params / 1e6:.2f}M parameters, {dtype} | data: {len(train_ds):,} train"
-              f"{dropped} and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
-              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {peak_source}")
-
-    out_dir = Path(cfg.out_dir)
-    run = dataclasses.asdict(cfg) | {"stage": "reward", "argv": sys.argv[1:], "train_pairs_read": read_pairs,
-                                     "train_pairs_too_long": too_long}
-    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
-    trainer = AtomicRewardTrainer(model=model, args=training_args, train_dataset=train_ds,
-                                  eval_dataset=test_ds if cfg.eval_every else None, processing_class=tok)
-    use_step_log(trainer, StepLog(None, flops, peak, perplexity=False,
-                                         extra={"accuracy": "acc", "margin": "margin"}))
-
-    start = time.time()
-    if not train(trainer, cfg, resume_from):
+    pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
+    dropped = (f" ({too_long:,} of {read_pairs:,} longer than max_length {cfg.max_length} left out, longest "
+               f"{census['longest']:,} tokens)" if too_long else "")
+    header = (f"reward model from {cfg.model}: {n_params / 1e6:.2f}M parameters, {stage.dtype} | data: {len(train_ds):,} "
+              f"train{dropped} and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
+              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {stage.peak_source}")
+    trainer = stage.start(AtomicRewardTrainer, training_args, header,
+                          StepLog(None, flops, stage.peak, perplexity=False, extra={"accuracy": "acc", "margin": "margin"}),
+                          run_extra={"train_pairs_read": read_pairs, "train_pairs_too_long": too_long},
+                          model=model, train_dataset=train_ds, eval_dataset=test_ds if cfg.eval_every else None,
+                          processing_class=tok)
+    if not stage.train():
         return 0
-    train_seconds = time.time() - start
-    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
+    model = stage.trained_model()
 
-    if trainer.is_world_process_zero():
+    if stage.is_main:
         model.eval()
         # Scored under the training's max_length, as training saw pairs; the line (and, on a terminal,
         # the bar) shows it is working.
@@ -191,15 +184,14 @@ def main(argv=None):
             raise TinyLLMError(f"{cfg.data}: every held-out pair is longer than max_length {cfg.max_length}")
         report = {"model": cfg.model, "parameters": n_params, "steps": trainer.state.global_step,
                   "train_pairs": len(train_ds), "train_pairs_read": read_pairs, "train_pairs_too_long": too_long,
-                  "max_length": cfg.max_length, "train_seconds": round(train_seconds, 1), "dtype": dtype,
+                  "max_length": cfg.max_length, "train_seconds": stage.train_seconds, "dtype": stage.dtype,
                   "heldout_pairs": held_out["n"], "heldout_pairs_too_long": held_out["too_long"],
                   "heldout_accuracy": held_out["accuracy"], "heldout_mean_margin": held_out["mean_margin"]}
-        save_final(model, tok, out_dir, report)
-        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        stage.finish(model, tok, report)
         print(f"\nheld-out pairwise accuracy {100 * held_out['accuracy']:.1f}% (chance 50%), mean margin "
               f"{held_out['mean_margin']:.3f} over {held_out['n']} pairs"
               + (f" ({held_out['too_long']} longer than max_length {cfg.max_length} left out)" if held_out["too_long"] else ""))
-        print(f"reward model: {out_dir / 'final'} | score: python -m stages.reward --score {out_dir / 'final'} "
+        print(f"reward model: {stage.out_dir / 'final'} | score: python -m stages.reward --score {stage.out_dir / 'final'} "
               f"--data {cfg.data}")
     return 0
 

@@ -13,13 +13,11 @@ conversations packed into rows of `pack_len` with a block-diagonal attention mas
 weights so OUT_DIR/final is a plain HF checkpoint, with the adapter kept in OUT_DIR/adapter.
 """
 
-import dataclasses
 import math
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from tinyllm import patches
+from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
 
@@ -71,14 +69,18 @@ def main(argv=None):
     cfg = load_recipe(args.recipe, args.overrides, SFTRecipe)
     cfg.check()
 
-    # Heavy imports only once the recipe is known to be good.
-    from tinyllm.engine import (AtomicTrainer, StepLog, device_peak_flops, final_eval_loss, plot_loss_curve,
-                                prepare_run, resolve_dtype, save_final, train, trained_model, training_arguments,
-                                use_step_log)
+    # Heavy imports only once the recipe is known to be good (and the patches they need applied).
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
+    from tinyllm.checkpoints import AtomicTrainer
+    from tinyllm.driver import Stage, final_eval_loss
+    from tinyllm.loss import use_chunked_loss
     from tinyllm.model import load_checkpoint, training_flops_per_token
+    from tinyllm.progress import StepLog
     from tinyllm.sft_data import load_sft
+    from tinyllm.step_budget import resolve_steps
+    from tinyllm.train_args import training_arguments
 
-    dtype = resolve_dtype(cfg.dtype)
+    stage = Stage("sft", cfg, MUST_MATCH)
     model, tok = load_checkpoint(cfg.model, train=True)
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
@@ -90,71 +92,52 @@ def main(argv=None):
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, longest, cfg.pack_len)
 
     n_params = model.num_parameters()
-    if cfg.ce_chunk:
-        from tinyllm.loss import use_chunked_loss
-
-        use_chunked_loss(model, cfg.ce_chunk)
+    use_chunked_loss(model, cfg.ce_chunk)
     if cfg.lora:
         from peft import get_peft_model
 
         model = get_peft_model(model, cfg.lora_config())
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    out_dir = Path(cfg.out_dir)
-    world = training_arguments(cfg, dtype).world_size
-    from tinyllm.step_budget import resolve_steps
-
+    world = training_arguments(cfg, stage.dtype).world_size
     budget = resolve_steps(args.recipe, args.overrides, cfg.epochs, cfg.max_steps, len(train_ds),
                            cfg.batch_size * cfg.grad_accum * world)
     cfg.max_steps = budget.max_steps
     training_args = training_arguments(
-        cfg, dtype, include_num_input_tokens_seen="non_padding",
+        cfg, stage.dtype, include_num_input_tokens_seen="non_padding",
         train_sampling_strategy="group_by_length" if cfg.batching == "length_grouped" else "random",
         eval_strategy="steps" if cfg.eval_every and val_ds else "no",
     )
-    is_main = training_args.process_index == 0
     config = model.config
     mean_len = train_data["tokens"] / len(train_data["samples"])
     attention_len = cfg.pack_len if cfg.batching == "packed" else mean_len
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, attention_len,
                                      n_trainable if cfg.lora else None)
-    peak, peak_source = device_peak_flops(cfg.peak_tflops)
-    if is_main and budget.note:
-        print(budget.note)
-    if is_main:
-        samples_per_step = cfg.batch_size * cfg.grad_accum * world
-        epochs = samples_per_step * cfg.max_steps / len(train_ds)
-        rows = f"{len(train_ds):,} packed rows of {cfg.pack_len}" if cfg.batching == "packed" else f"{cfg.batching} batches"
-        print(f"model {cfg.model}: {n_params / 1e6:.2f}M parameters, {n_trainable / 1e6:.3f}M trained"
-              f"{f' (LoRA r={cfg.lora_r} on {len(cfg.lora_targets)} linears)' if cfg.lora else ''}, {dtype} | "
+    epochs = cfg.batch_size * cfg.grad_accum * world * cfg.max_steps / len(train_ds)
+    rows = f"{len(train_ds):,} packed rows of {cfg.pack_len}" if cfg.batching == "packed" else f"{cfg.batching} batches"
+    header = ((budget.note + "\n" if budget.note else "") + f"model {cfg.model}: {n_params / 1e6:.2f}M parameters, {n_trainable / 1e6:.3f}M trained"
+              f"{f' (LoRA r={cfg.lora_r} on {len(cfg.lora_targets)} linears)' if cfg.lora else ''}, {stage.dtype} | "
               f"data: {len(train_data['samples']):,} conversations, {train_data['target_tokens']:,} target tokens of "
-              f"{train_data['tokens']:,}, {rows} | {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {peak_source}")
-
-    run = dataclasses.asdict(cfg) | {"stage": "sft", "argv": sys.argv[1:], "steps_from": budget.steps_from}
-    resume_from = prepare_run(training_args, out_dir, run, cfg, MUST_MATCH)
-    trainer = AtomicTrainer(model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds,
-                            data_collator=collator, processing_class=tok)
-    use_step_log(trainer, StepLog(None, flops, peak))
-
-    start = time.time()
-    if not train(trainer, cfg, resume_from):
+              f"{train_data['tokens']:,}, {rows} | {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {stage.peak_source}")
+    trainer = stage.start(AtomicTrainer, training_args, header, StepLog(None, flops, stage.peak),
+                          run_extra={"steps_from": budget.steps_from}, model=model,
+                          train_dataset=train_ds, eval_dataset=val_ds, data_collator=collator, processing_class=tok)
+    if not stage.train():
         return 0
-    train_seconds = time.time() - start
     val_loss = final_eval_loss(trainer) if val_ds else None
-    model = trained_model(trainer)  # on every rank: under ZeRO-3 it gathers the shards
+    model = stage.trained_model()
 
-    if trainer.is_world_process_zero():
+    if stage.is_main:
         report = {
             "model": cfg.model, "parameters": n_params, "trained_parameters": n_trainable, "lora": cfg.lora,
             "batching": cfg.batching, "steps": trainer.state.global_step, "steps_from": budget.steps_from,
-            "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": round(train_seconds, 1),
-            "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": dtype,
+            "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": stage.train_seconds,
+            "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": stage.dtype,
         }
-        what = save_final(model, tok, out_dir, report, cfg.lora, cfg.merge)
-        plot_loss_curve(trainer.state.log_history, out_dir / "loss_curve.png")
+        what = stage.finish(model, tok, report, cfg.lora, cfg.merge)
         if val_loss is not None:
             print(f"\nvalidation loss on assistant tokens {val_loss:.4f} (perplexity {math.exp(val_loss):.2f})")
-        print(f"{what}: {out_dir / 'final'} | chat: python -m scripts.chat {out_dir / 'final'}")
+        print(f"{what}: {stage.out_dir / 'final'} | chat: python -m scripts.chat {stage.out_dir / 'final'}")
     return 0
 
 

@@ -24,7 +24,7 @@ def record_engine_weights(trained_model):
         from deepspeed.utils import safe_get_full_fp32_param
         from safetensors.torch import save_file
 
-        from tinyllm.engine import zero_stage
+        from tinyllm.distributed import zero_stage
 
         if not zero_stage(trainer.args):
             return trained_model(trainer)
@@ -39,9 +39,9 @@ def record_engine_weights(trained_model):
 
 
 def main(runs_file):
-    import tinyllm.engine
+    import tinyllm.distributed
 
-    tinyllm.engine.trained_model = record_engine_weights(tinyllm.engine.trained_model)
+    tinyllm.distributed.trained_model = record_engine_weights(tinyllm.distributed.trained_model)
     from transformers.integrations.deepspeed import unset_hf_deepspeed_config
 
     for stage, args in json.loads(Path(runs_file).read_text()):

@@ -10,12 +10,12 @@ def test_bench_runs_every_part_beside_its_baseline(tmp_path, capsys):
     from scripts.bench import main
 
     assert main(["--sizes", "tiny", "--vocabs", "512", "--batch", "2", "--seq-len", "64", "--steps", "2",
-                 "--warmup", "1", "--ce-chunks", "0", "16", "--gen-tokens", "4", "--gen-batch", "2",
+                 "--warmup", "1", "--ce-chunks", "0", "16", "--gen-tokens", "4", "--gen-batch", "2", "--decode-tokens", "8",
                  "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "bench.json").read_text())
     rows = report["rows"]
     parts = [r["part"] for r in rows]
-    assert parts == ["pretrain"] * 3 + ["sft"] * 2 + ["dpo"] * 3 + ["generate"] * 4, parts
+    assert parts == ["pretrain"] * 3 + ["sft"] * 2 + ["dpo"] * 3 + ["generate"] * 4 + ["decode"] * 2, parts
     for part in ("pretrain", "sft", "dpo"):
         first, *ours = [r for r in rows if r["part"] == part]
         assert first["variant"].startswith("baseline") and all(r["variant"].startswith("ours") for r in ours)

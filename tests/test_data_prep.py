@@ -25,7 +25,7 @@ def test_every_format_yields_the_same_documents(tmp_path):
 
 
 def test_json_array_is_streamed_in_small_chunks(tmp_path):
-    from data_prep.sources import _json_array_records
+    from tinyllm.records import _json_array_records
 
     docs = [f"story number {i} with \"quotes\" and ] brackets [" for i in range(50)]
     path = tmp_path / "big.json"

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -273,15 +274,15 @@ def test_the_launcher_builds_the_node_commands_and_the_hostfile_command(tmp_path
 
 def test_zero_shards_load_weights_only_and_a_hostile_shard_runs_nothing(runs, tmp_path):
     """Resuming reads DeepSpeed's shards through torch's weights-only unpickler
-    (tinyllm.engine.weights_only_deepspeed_loads): a real ZeRO-3 optimizer shard loads, one that would
+    (tinyllm.patches.weights_only_deepspeed_loads): a real ZeRO-3 optimizer shard loads, one that would
     run a command on load is refused and the command never runs."""
     import pickle
 
     from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
 
-    from tinyllm.engine import load_deepspeed_config
+    from tinyllm import patches
 
-    load_deepspeed_config(3)
+    patches.apply(deepspeed=True)
     engine = TorchCheckpointEngine()
     root, _ = runs
     real = sorted((root / "zero3").glob("checkpoint-*/global_step*/*optim_states.pt"))
@@ -298,3 +299,22 @@ def test_zero_shards_load_weights_only_and_a_hostile_shard_runs_nothing(runs, tm
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         engine.load(str(hostile), map_location="cpu")
     assert not marker.exists()
+
+
+def test_zero_configs_ship_as_package_data_and_the_recipe_links_resolve():
+    """The ZeRO configs live in the package (tinyllm/deepspeed_configs), pyproject ships them as package
+    data (a wheel has no recipes/), and recipes/deepspeed/ links to the same files for the launchers."""
+    import fnmatch
+    import tomllib
+
+    import tinyllm
+    from tinyllm.distributed import ZERO_CONFIGS, deepspeed_config_path, load_deepspeed_config
+
+    package = Path(tinyllm.__file__).parent
+    shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["tinyllm"]
+    for choice, name in ZERO_CONFIGS.items():
+        path = deepspeed_config_path(choice)
+        assert path.parent == package / "deepspeed_configs" and path.is_file() and not path.is_symlink()
+        assert any(fnmatch.fnmatch(f"deepspeed_configs/{name}", glob) for glob in shipped)
+        assert (ROOT / "recipes" / "deepspeed" / name).resolve() == path.resolve()
+        assert load_deepspeed_config(choice)["zero_optimization"]["stage"] == int(choice[0])

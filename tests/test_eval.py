@@ -265,17 +265,19 @@ def forced_model(checkpoint, token_id):
 
 def test_generation_stops_at_eos_and_counts_it(random_checkpoint):
     from eval.generation import continue_prompts, run_prompt_set
+    from tinyllm.generate import SamplingOptions
 
+    five, six = SamplingOptions(max_new_tokens=5), SamplingOptions(max_new_tokens=6)
     model, tok = forced_model(random_checkpoint, 2)
     assert tok.eos_token_id == 2
-    assert continue_prompts(model, tok, ["Once upon a time", "Lily"], max_new_tokens=5) == [("", True), ("", True)]
-    out = run_prompt_set(model, tok, [{"prompt": "Lily", "expected": "red"}], max_new_tokens=5)
+    assert continue_prompts(model, tok, ["Once upon a time", "Lily"], five) == [("", True), ("", True)]
+    out = run_prompt_set(model, tok, [{"prompt": "Lily", "expected": "red"}], five)
     assert out["metrics"]["greedy"]["eos_share"] == out["metrics"]["sampled"]["eos_share"] == 1.0
     assert out["metrics"]["greedy"]["contains_match"] == 0.0
 
     the = tok.encode(" the", add_special_tokens=False)[0]
     model, tok = forced_model(random_checkpoint, the)
-    [(text, ended)] = continue_prompts(model, tok, ["Once upon a time"], max_new_tokens=6)
+    [(text, ended)] = continue_prompts(model, tok, ["Once upon a time"], six)
     assert not ended and words(text) == ["the"] * 6 and text.startswith(" the")  # the leading space kept
     assert generation_metrics([text], [ended])["repetition"] == 1 - 1 / 3
 
@@ -408,3 +410,29 @@ def test_lm_eval_harness_scores_our_cloze_like_eval_run(random_checkpoint):
     samples = sorted(out["samples"]["tinyllm_story_cloze"], key=lambda s: s["doc_id"])
     for sample, r in zip(samples, ours):
         assert [float(x[0]) for x in sample["filtered_resps"]] == pytest.approx(r["logprobs"], abs=1e-3)
+
+
+def test_eval_options_are_typed_and_what_results_record():
+    import dataclasses
+
+    from eval.options import SUITE_NAMES, EvalOptions
+    from eval.suites import SUITES
+    from stages.quantize import QuantRecipe, eval_options
+
+    assert tuple(SUITES) == SUITE_NAMES
+    assert EvalOptions().suites == [s for s in SUITE_NAMES if s != "dialogue"]
+    assert EvalOptions(dialogues="d.jsonl").suites == list(SUITE_NAMES)
+    assert EvalOptions(suites=["cloze,ppl", "cloze"]).suites == ["cloze", "ppl"]
+    with pytest.raises(TinyLLMError, match="unknown suite 'bleu'"):
+        EvalOptions(suites=["bleu"])
+    with pytest.raises(TinyLLMError, match="needs --dialogues"):
+        EvalOptions(suites=["dialogue"]).check()
+    settings = dataclasses.asdict(EvalOptions(limit=3))
+    assert settings["limit"] == 3 and settings["sampling"]["temperature"] == 0.8 and "checkpoints" not in settings
+    # stages.quantize builds its options from the recipe, not from a command line
+    opts = eval_options(QuantRecipe(model="m", out_dir="o", suites=["ppl", "samples"], max_new_tokens=7, limit=5,
+                                    batch_size=3, ppl_data="synthetic:test:9:1"))
+    assert (opts.suites, opts.sampling.max_new_tokens, opts.limit, opts.batch_size, opts.ppl_data) == \
+        (["ppl", "samples"], 7, 5, 3, "synthetic:test:9:1")
+    with pytest.raises(TinyLLMError, match="recipe key 'suites': the dialogue suite needs 'dialogues'"):
+        eval_options(QuantRecipe(model="m", out_dir="o", suites=["dialogue"]))

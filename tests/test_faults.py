@@ -19,7 +19,7 @@ import torch
 
 from conftest import ROOT
 from stages.pretrain import main as pretrain_main
-from tinyllm.engine import COMPLETE, STAGING, latest_checkpoint
+from tinyllm.checkpoints import COMPLETE, STAGING, latest_checkpoint
 from tinyllm.errors import TinyLLMError
 
 STEPS = 60

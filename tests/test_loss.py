@@ -70,6 +70,13 @@ def test_generation_keeps_the_original_path():
     assert torch.equal(model.generate(ids, max_new_tokens=5, do_sample=False), before)
 
 
+def test_chunk_zero_leaves_the_model_as_it_is():
+    """ce_chunk=0 (the recipe default): stages call use_chunked_loss unconditionally, so 0 must change nothing."""
+    model = tiny()
+    use_chunked_loss(model, 0)
+    assert "forward" not in vars(model)  # the class's own forward, not an instance override
+
+
 def test_pretraining_with_ce_chunk_matches_the_plain_loss(data_dir, tmp_path):
     from stages.pretrain import main as pretrain_main
 

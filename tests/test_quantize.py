@@ -86,7 +86,7 @@ def test_quantized_checkpoint_saves_reloads_and_generates(pretrained, tmp_path, 
     assert torch.equal(generated, quantized.generate(ids, attention_mask=torch.ones_like(ids), **settings))
     assert tok.decode(generated[0, ids.shape[1]:]).strip()
     # What any other user does: plain from_pretrained, no remote code, no quantization arguments. On
-    # CPUs with AVX512-BF16 bitsandbytes then runs 4-bit layers in bf16 (see tinyllm.quant.portable_4bit),
+    # CPUs with AVX512-BF16 bitsandbytes then runs 4-bit layers in bf16 (see tinyllm.patches.portable_4bit),
     # so the logits agree to bf16 precision there, exactly elsewhere.
     plain = AutoModelForCausalLM.from_pretrained(str(out), use_safetensors=True)
     with torch.no_grad():
@@ -97,7 +97,7 @@ def test_quantized_checkpoint_saves_reloads_and_generates(pretrained, tmp_path, 
 
 def test_nf4_runs_and_saves_layers_of_any_width(tokenizer_dir, tmp_path):
     """A width that is not a multiple of 32 (the 9m model's 120) runs, saves and reloads exactly:
-    bitsandbytes' AVX512-BF16 repacking would fail on it (tinyllm.quant.portable_4bit)."""
+    bitsandbytes' AVX512-BF16 repacking would fail on it (tinyllm.patches.portable_4bit)."""
     from transformers import LlamaForCausalLM
 
     from tinyllm.model import Size, llama_config, load_checkpoint
@@ -132,10 +132,10 @@ def nf4_reference(weight, code, blocksize=64):
 @pytest.mark.parametrize("width", [96, 120, 256, 288])
 def test_4bit_weights_dequantize_to_the_nf4_reference(width):
     """Every width reads back what NF4 stores, 288 (the 24m model's) and 96 included, where
-    bitsandbytes' CPU kernel alone returns three times NF4's error (tinyllm.quant.correct_cpu_dequantize)."""
+    bitsandbytes' CPU kernel alone returns three times NF4's error (tinyllm.patches.correct_cpu_dequantize)."""
     import bitsandbytes.functional as F
 
-    from tinyllm.quant import correct_cpu_dequantize
+    from tinyllm.patches import correct_cpu_dequantize
 
     correct_cpu_dequantize()
     torch.manual_seed(width)

@@ -46,7 +46,7 @@ def test_one_chat_template_across_sft_reward_and_dpo(fine_tuned, pref_data, tmp_
     from stages.dpo import DPORecipe
     from stages.reward import load_reward_init
     from tinyllm.chat import prompt_ids
-    from tinyllm.engine import training_arguments
+    from tinyllm.train_args import training_arguments
     from tinyllm.model import load_checkpoint
     from tinyllm.preference import load_preferences
     from tinyllm.sft_data import render

@@ -135,6 +135,7 @@ def test_chat_and_evaluation_prompt_exactly_the_training_prefix(pretrained, toke
 
     from scripts.chat import reply
     from tinyllm.chat import generate_replies
+    from tinyllm.generate import SamplingOptions
     from tinyllm.model import load_checkpoint
     from tinyllm.sft_data import render
 
@@ -152,11 +153,9 @@ def test_chat_and_evaluation_prompt_exactly_the_training_prefix(pretrained, toke
 
     model.generate = recording_generate
 
-    class Args:
-        max_new_tokens, temperature, top_k, top_p, seed = 8, 0.0, 50, 0.95, 0
-
-    reply(model, tok, [dict(m) for m in CONVERSATION[:-1]], Args, out=io.StringIO())
-    generate_replies(model, tok, [CONVERSATION[:-1]], max_new_tokens=8)
+    greedy = SamplingOptions(max_new_tokens=8)
+    reply(model, tok, [dict(m) for m in CONVERSATION[:-1]], greedy, out=io.StringIO())
+    generate_replies(model, tok, [CONVERSATION[:-1]], greedy)
     assert seen == [expected_prompt, expected_prompt]
     assert tok.decode(train_ids[first_target:]).startswith("They were red.<|im_end|>")
     assert train_ids.count(tok.bos_token_id) == 1 and train_ids[0] == tok.bos_token_id
@@ -164,13 +163,15 @@ def test_chat_and_evaluation_prompt_exactly_the_training_prefix(pretrained, toke
 
 def test_batched_replies_equal_one_at_a_time(fine_tuned):
     from tinyllm.chat import generate_replies
+    from tinyllm.generate import SamplingOptions
     from tinyllm.model import load_checkpoint
 
     model, tok = load_checkpoint(fine_tuned)
+    twelve = SamplingOptions(max_new_tokens=12)
     conversations = [[{"role": "user", "content": text}] for text in
                      ("Once upon a time", "Tom had a red ball. Who had a ball?", "What is 2 plus 3?")]
-    batched = generate_replies(model, tok, conversations, max_new_tokens=12, batch_size=3)
-    single = [generate_replies(model, tok, [c], max_new_tokens=12)[0] for c in conversations]
+    batched = generate_replies(model, tok, conversations, twelve, batch_size=3)
+    single = [generate_replies(model, tok, [c], twelve)[0] for c in conversations]
     assert batched == single
     assert all(batched), batched  # non-empty, so the comparison means something
 
@@ -178,12 +179,14 @@ def test_batched_replies_equal_one_at_a_time(fine_tuned):
 def test_chat_one_shot_and_interactive(fine_tuned, capsys, monkeypatch):
     from scripts.chat import main as chat_main
     from tinyllm.chat import generate_replies
+    from tinyllm.generate import SamplingOptions
     from tinyllm.model import load_checkpoint
 
     chat_main([str(fine_tuned), "--prompt", "Who had a ball?", "--temperature", "0", "--max-new-tokens", "10"])
     streamed = capsys.readouterr().out.strip()
     model, tok = load_checkpoint(fine_tuned)
-    expected = generate_replies(model, tok, [[{"role": "user", "content": "Who had a ball?"}]], max_new_tokens=10)[0]
+    expected = generate_replies(model, tok, [[{"role": "user", "content": "Who had a ball?"}]],
+                                SamplingOptions(max_new_tokens=10))[0]
     assert streamed == expected and expected
 
     lines = iter(["Hello", "/system Be kind.", "/history", "Hi", "/history", "/reset", "/history", "/bogus", "/quit"])

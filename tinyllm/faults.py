@@ -5,10 +5,11 @@
   and says how to resume. A second Ctrl-C stops at once (nothing saved since the last checkpoint).
 - `check_loss`: a NaN or inf loss stops the run with a clear message, before the optimizer
   applies that step, so the last checkpoint written is a good one; with `max_bad_batches=N`
-  up to N such micro-batches are skipped (their gradients zeroed) before the run stops.
+  up to N such micro-batches are skipped before the run stops. Under gradient accumulation only the
+  bad micro-batch's gradients are dropped: the step keeps what its earlier micro-batches accumulated.
 - `check_free_space`: refuse to start when out_dir cannot hold the checkpoints the run will
   write, naming the space needed.
-Kill -9 needs nothing here: checkpoints appear atomically (tinyllm.engine.AtomicCheckpoints), so
+Kill -9 needs nothing here: checkpoints appear atomically (tinyllm.checkpoints.AtomicCheckpoints), so
 a killed run resumes from the newest complete one.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from tinyllm.checkpoints import latest_checkpoint
 from tinyllm.errors import TinyLLMError
 
 
@@ -64,20 +66,25 @@ class NonFiniteLoss:
     def __init__(self, max_bad_batches: int):
         self.max_bad_batches = max_bad_batches
         self.skipped = 0
+        self._kept = None  # (optimizer step, {parameter: gradient}) after the last good micro-batch
 
     def check(self, loss, model, step: int, out_dir):
         """The loss to log: `loss` when finite, 0 for a skipped batch (a NaN would stay in the
         Trainer's running loss forever); raises when the run must stop."""
         if math.isfinite(float(loss)):
+            if self.skipped < self.max_bad_batches:
+                # A copy of the step's gradients so far (one gradient's memory, only when skipping is allowed):
+                # a later bad micro-batch of this step restores it, dropping its own NaN / inf gradients only.
+                self._kept = (step, {p: p.grad.detach().clone() for p in model.parameters() if p.grad is not None})
             return loss
         if self.skipped < self.max_bad_batches:
             self.skipped += 1
-            model.zero_grad(set_to_none=True)  # this micro-batch's gradients are NaN / inf: drop them
+            kept = self._kept[1] if self._kept is not None and self._kept[0] == step else {}
+            for p in model.parameters():  # a copy: the next backward adds into it, and kept must stay clean
+                p.grad = kept[p].clone() if p in kept else None  # the step's first micro-batch had nothing before
             print(f"step {step + 1}: loss is {float(loss)}; batch skipped ({self.skipped} of max_bad_batches="
                   f"{self.max_bad_batches})")
             return loss.new_zeros(())
-        from tinyllm.engine import latest_checkpoint
-
         last = latest_checkpoint(out_dir)
         kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written yet"
         raise TinyLLMError(f"step {step + 1}: loss is {float(loss)} (not finite); stopped before the optimizer step, "

@@ -24,39 +24,50 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, hidden, weight, targets, chunk: int, divisor):
+        # Under autocast the matmuls would run in its dtype; the precision is chosen here instead. The
+        # gradients are formed unscaled ((softmax - one-hot) lies in [-1, 1]) and divided by `divisor` in
+        # fp32 only in backward, after the loss scale is applied: divided first, fp16 flushes most of them
+        # to zero. The weight gradient sums over rows, so under fp16 it is formed in fp32 (range).
+        compute = (torch.get_autocast_dtype(hidden.device.type) if torch.is_autocast_enabled(hidden.device.type)
+                   else hidden.dtype)
+        weight_compute = torch.float32 if compute == torch.float16 else compute
         grad_hidden = torch.zeros_like(hidden) if hidden.requires_grad else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if weight.requires_grad else None
         total = hidden.new_zeros((), dtype=torch.float32)
-        w = weight.to(hidden.dtype)
-        for start in range(0, hidden.shape[0], chunk):
-            h, t = hidden[start:start + chunk], targets[start:start + chunk]
-            valid = t != IGNORE
-            if not valid.any():
-                continue
-            logits = (h @ w.T).float()
-            lse = torch.logsumexp(logits, dim=-1)
-            safe_t = t.clamp(min=0)
-            picked = logits.gather(1, safe_t[:, None])[:, 0]
-            total += ((lse - picked) * valid).sum()
-            if grad_hidden is None and grad_weight is None:
-                continue
-            # d loss / d logits = softmax - one-hot on valid rows (0 elsewhere), scaled by 1 / divisor.
-            g = torch.softmax(logits, dim=-1)
-            g[torch.arange(len(t), device=t.device), safe_t] -= 1
-            g *= (valid / divisor)[:, None]
-            if grad_hidden is not None:
-                grad_hidden[start:start + chunk] = (g.to(w.dtype) @ w).to(hidden.dtype)
-            if grad_weight is not None:
-                grad_weight += g.T @ h.float()
-        ctx.save_for_backward(*(x for x in (grad_hidden, grad_weight) if x is not None))
-        ctx.has, ctx.weight_dtype = (grad_hidden is not None, grad_weight is not None), weight.dtype
+        with torch.autocast(hidden.device.type, enabled=False):
+            w = weight.to(compute)
+            for start in range(0, hidden.shape[0], chunk):
+                h, t = hidden[start:start + chunk], targets[start:start + chunk]
+                valid = t != IGNORE
+                if not valid.any():
+                    continue
+                logits = (h.to(compute) @ w.T).float()
+                lse = torch.logsumexp(logits, dim=-1)
+                safe_t = t.clamp(min=0)
+                picked = logits.gather(1, safe_t[:, None])[:, 0]
+                total += ((lse - picked) * valid).sum()
+                if grad_hidden is None and grad_weight is None:
+                    continue
+                # d loss / d logits = softmax - one-hot on valid rows (0 elsewhere); 1 / divisor comes in backward.
+                g = torch.softmax(logits, dim=-1)
+                g[torch.arange(len(t), device=t.device), safe_t] -= 1
+                g *= valid[:, None]
+                if grad_hidden is not None:
+                    grad_hidden[start:start + chunk] = (g.to(compute) @ w).to(hidden.dtype)
+                if grad_weight is not None:
+                    grad_weight += (g.to(weight_compute).T @ h.to(weight_compute)).float()
+        ctx.save_for_backward(divisor, *(x for x in (grad_hidden, grad_weight) if x is not None))
+        ctx.has = (grad_hidden is not None, grad_weight is not None)
+        ctx.weight_dtype, ctx.hidden_dtype = weight.dtype, hidden.dtype
         return total / divisor
 
     @staticmethod
     def backward(ctx, grad_out):
-        saved = iter(ctx.saved_tensors)
-        grad_hidden = next(saved) * grad_out if ctx.has[0] else None
-        grad_weight = (next(saved) * grad_out).to(ctx.weight_dtype) if ctx.has[1] else None
+        divisor, *saved = ctx.saved_tensors
+        saved = iter(saved)
+        scale = grad_out.float() / divisor  # the loss scale first, then 1 / divisor: nothing underflows
+        grad_hidden = (next(saved).float() * scale).to(ctx.hidden_dtype) if ctx.has[0] else None
+        grad_weight = (next(saved) * scale).to(ctx.weight_dtype) if ctx.has[1] else None
         return grad_hidden, grad_weight, None, None, None
 
 
@@ -72,12 +83,15 @@ def chunked_cross_entropy(hidden, weight, targets, chunk: int = 4096, num_items=
 
 
 def use_chunked_loss(model, chunk: int) -> None:
-    """Give `model` (a LlamaForCausalLM) a forward that computes the loss chunk by chunk.
+    """Give `model` (a LlamaForCausalLM) a forward that computes the loss chunk by chunk; chunk 0: leave it as is
+    (the recipe key ce_chunk's default, so a stage calls this unconditionally).
 
     Calls with labels (training and evaluation) get the loss and no logits; calls without
     (generation) take the original path. Targets follow transformers' convention: `labels` are
     shifted here, `shift_labels` are used as given.
     """
+    if not chunk:
+        return
     from transformers.modeling_outputs import CausalLMOutputWithPast
 
     original = type(model).forward

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.patches import portable_4bit
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ def build_model(size: str, vocab_size: int, max_seq_len: int, seed: int = 0, **s
     return LlamaForCausalLM(config)
 
 
+def model_window(model) -> int:
+    """Positions the model attends over (its context length); 2048 for a config that does not say."""
+    return int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+
+
 def weights_format(path, allow_pickle: bool = False) -> bool:
     """True to load safetensors; pickled `.bin` weights (which can run code when unpickled) only
     with `allow_pickle`, and then through torch.load(weights_only=True) as transformers does."""
@@ -105,9 +111,7 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
     tok = load_tokenizer(path)
     model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=weights_format(path, allow_pickle))
-    if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.quant
-        from tinyllm.quant import portable_4bit
-
+    if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.patches
         portable_4bit(model)
     model.train(train)
     return model, tok

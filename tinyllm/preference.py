@@ -11,6 +11,8 @@ Measurements (used by stages.reward, stages.dpo and the quickstart):
 - `preference_accuracy`: share of pairs where the model gives the chosen answer the higher
   log-likelihood; chance is 50 %.
 - `reward_scores`: a reward model's scalar score of each prompt + completion.
+- `implicit_reward_accuracy`: DPO's implicit reward (beta times the policy's log-prob gain over the
+  reference) compared pair by pair: k of n held-out pairs, never a mean of per-batch means.
 """
 
 import re
@@ -211,7 +213,26 @@ def preference_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool 
     rejected = completion_logps(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress, max_length)
     wins = [c > r for c, r in zip(chosen, rejected)]
     return {"n": len(wins), "truncated": truncated, "dropped": dropped, "preference_accuracy": sum(wins) / len(wins),
-            "mean_logp_margin": sum(c - r for c, r in zip(chosen, rejected)) / len(wins)}
+            "mean_logp_margin": sum(c - r for c, r in zip(chosen, rejected)) / len(wins),
+            "chosen_logps": chosen, "rejected_logps": rejected}
+
+
+def implicit_reward_accuracy(reference: dict, policy: dict, beta: float) -> dict:
+    """DPO's implicit-reward accuracy from two `preference_accuracy` results on the same pairs.
+
+    The implicit reward of an answer is beta * (log p_policy - log p_reference); a pair is won when
+    the chosen answer's reward is higher. Returned as k correct of n pairs (accuracy = k / n), with
+    the mean reward margin: TRL's evaluate() averages per-batch means instead, which is not k / n
+    when the last batch is short.
+    """
+    columns = (policy["chosen_logps"], reference["chosen_logps"], policy["rejected_logps"], reference["rejected_logps"])
+    margins = [beta * ((pc - rc) - (pr - rr)) for pc, rc, pr, rr in zip(*columns)]
+    if not margins or len(margins) != reference["n"]:
+        raise ValueError(f"implicit_reward_accuracy: {len(margins)} pairs scored by both models, "
+                         f"expected {reference['n']}")
+    correct = sum(m > 0 for m in margins)
+    return {"n": len(margins), "correct": correct, "accuracy": correct / len(margins),
+            "mean_margin": sum(margins) / len(margins)}
 
 
 def reward_scores(model, tok, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 16,

@@ -12,7 +12,7 @@ and why:
   norms always stay in the checkpoint's dtype);
 - `memory_bytes` counts what a quantized model holds: bitsandbytes keeps the int8 row scales and
   the 4-bit block absmax and code tables outside `parameters()`, so parameter sizes alone undercount;
-- `portable_4bit`: on CPUs with AVX512-BF16, bitsandbytes 0.50.2's repacked 4-bit kernel fails for
+- `portable_4bit` (tinyllm.patches, with bitsandbytes' other workarounds): on CPUs with AVX512-BF16, bitsandbytes 0.50.2's repacked 4-bit kernel fails for
   some widths and is saved wrongly; tinyllm's loaders use the portable path instead; and its C
   dequantize kernel for CPUs is wrong for rows whose width is 32 more than a multiple of 64 (the
   24m model's 288), so 4-bit layers on a CPU dequantize through bitsandbytes' generic torch code;
@@ -20,24 +20,22 @@ and why:
 """
 
 import json
-import logging
 import shutil
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tinyllm.atomic import atomic_dir
 from tinyllm.errors import TinyLLMError
+from tinyllm.generate import SamplingOptions, generate, text_prompt_ids
+from tinyllm.model import load_checkpoint, model_window
+from tinyllm.patches import portable_4bit
+from tinyllm.tokenizer import load_tokenizer
 
 METHODS = ("int8", "nf4", "fp4")
 COMPUTE_DTYPES = ("auto", "fp32", "bf16", "fp16")
 DEFAULT_KEEP = ("lm_head",)
-
-# bitsandbytes warns on every int8 forward that activations are cast to fp16 (that is how
-# LLM.int8() works, and the report says so), and, on CPUs with AVX512-BF16, that an optional
-# kernel package could be downloaded from the hub. Both would flood or mislead an offline log.
-logging.getLogger("bitsandbytes.autograd._functions").setLevel(logging.ERROR)
-logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 
 def describe(quantization: dict) -> str:
@@ -120,8 +118,6 @@ def plain_checkpoint(checkpoint):
     if not (path / "adapter_config.json").is_file():
         yield path, False
         return
-    from tinyllm.model import load_checkpoint
-
     model, tok = load_checkpoint(path)
     merged = model.merge_and_unload()
     tmp = Path(tempfile.mkdtemp(prefix="tinyllm-merged-"))
@@ -151,69 +147,14 @@ def load_quantized(checkpoint, device: str = "cpu"):
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
-    from tinyllm.tokenizer import load_tokenizer
-
     hf_logging.disable_progress_bar()
     model = AutoModelForCausalLM.from_pretrained(str(checkpoint), device_map={"": device}, use_safetensors=True)
     model.eval()
     return portable_4bit(model), load_tokenizer(checkpoint)
 
 
-_CPU_DEQUANTIZE_FIXED = False
-
-
-def correct_cpu_dequantize() -> None:
-    """Make bitsandbytes dequantize 4-bit weights on a CPU with its generic torch implementation.
-
-    bitsandbytes 0.50.2's C kernel for CPUs returns wrong values when a row's width is an odd
-    multiple of 32 (96, 160, 288, ...): three times NF4's own error on the 24m model's 288-wide
-    layers, which cost 30 % perplexity instead of 2 %. The packed weights and scales it writes are
-    right; only reading them back is wrong. The generic code (bitsandbytes.backends.default) gives
-    the same values as the C kernel where that one is right (checked in tests/test_quantize.py).
-    """
-    global _CPU_DEQUANTIZE_FIXED
-    if _CPU_DEQUANTIZE_FIXED:
-        return
-    import warnings
-
-    import torch
-    from bitsandbytes.backends.default.ops import _dequantize_4bit_compute
-    from bitsandbytes.backends.utils import _get_4bit_code
-
-    def dequantize_4bit(A, absmax, blocksize, quant_type, shape, dtype):
-        A = A if A.dtype == torch.uint8 else A.view(torch.uint8)
-        return _dequantize_4bit_compute(A.reshape(-1), absmax, _get_4bit_code(quant_type, A.device), blocksize,
-                                        shape, dtype)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Overriding a previously registered kernel": intended
-        torch.library.register_kernel("bitsandbytes::dequantize_4bit", "cpu", dequantize_4bit)
-    _CPU_DEQUANTIZE_FIXED = True
-
-
-def portable_4bit(model):
-    """Run 4-bit layers on bitsandbytes' portable CPU path (dequantize, then a matmul in the compute dtype).
-
-    On CPUs with AVX512-BF16, bitsandbytes 0.50.2 repacks a Linear4bit's weight at its first forward
-    for a bf16 kernel. That repacking fails for out_features not a multiple of 32 (the 9m model's 120:
-    "N must be divisible by block_n"), computes in bf16 whatever the compute dtype, and is undone
-    wrongly on save (the block scales stay transposed: a later reload of a layer with in_features > 64
-    gets scrambled scales). With it off, every size loads, runs and saves the same on every CPU; GPUs
-    are not affected. Returns the model.
-    """
-    import bitsandbytes as bnb
-
-    correct_cpu_dequantize()
-    for module in model.modules():
-        if isinstance(module, bnb.nn.Linear4bit):
-            module.support_avx512bf16_for_cpu = False
-    return model
-
-
 def save_quantized(model, tok, out_dir, overwrite: bool = False) -> None:
     """model + tokenizer to `out_dir`, atomically (safetensors; bitsandbytes settings in config.json)."""
-    from tinyllm.atomic import atomic_dir
-
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists; pass overwrite=true to replace it")
@@ -255,35 +196,30 @@ def memory_bytes(model) -> int:
 
 
 def tokens_per_second(model, tok, new_tokens: int = 128, runs: int = 3, prompt: str = "Once upon a time") -> dict:
-    """Greedy generation speed at batch 1 with the KV cache: `runs` timed generations of exactly
-    `new_tokens` tokens (fewer if the window is shorter) after a short warm-up."""
+    """Greedy generation speed at batch 1 with the (dynamic, as for every model compared) KV cache:
+    `runs` timed generations of exactly `new_tokens` tokens (fewer if the window is shorter) after
+    a short warm-up."""
     import torch
 
-    from eval.likelihood import model_window
-
-    ids = [tok.bos_token_id, *tok.encode(prompt, add_special_tokens=False)]
+    ids = text_prompt_ids(tok, prompt)
     n = max(1, min(new_tokens, model_window(model) - len(ids)))
     device = next(model.parameters()).device
-    x = torch.tensor([ids], device=device)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    settings = dict(do_sample=False, temperature=None, top_p=None, top_k=None, use_cache=True, pad_token_id=pad)
 
-    def generate(k):
-        with torch.no_grad():
-            out = model.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=k, min_new_tokens=k, **settings)
-        return out.shape[1] - x.shape[1]
+    def generated(k):
+        # min_new_tokens = max_new_tokens: no stop token can end a timed run early.
+        return len(generate(model, tok, ids, SamplingOptions(max_new_tokens=k, min_new_tokens=k, cache="dynamic")))
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    generate(min(8, n))  # warm-up: first calls allocate and pick kernels
+    generated(min(8, n))  # warm-up: first calls allocate and pick kernels
     sync()
     start = time.perf_counter()
-    generated = sum(generate(n) for _ in range(runs))
+    total = sum(generated(n) for _ in range(runs))
     sync()
     seconds = time.perf_counter() - start
-    return {"tokens_per_s": generated / seconds, "new_tokens": generated, "seconds": seconds,
+    return {"tokens_per_s": total / seconds, "new_tokens": total, "seconds": seconds,
             "runs": runs, "prompt": prompt, "device": device_name(device)}
 
 

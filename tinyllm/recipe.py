@@ -119,7 +119,7 @@ def recipe_dict(config) -> dict:
 class TrainRecipe:
     """The optimisation, logging and checkpoint keys every training stage shares.
 
-    Stages subclass it with their own data and model keys; `tinyllm.engine.training_arguments`
+    Stages subclass it with their own data and model keys; `tinyllm.train_args.training_arguments`
     turns it into the Trainer's arguments, so every stage means the same by the same key.
     """
 
@@ -148,7 +148,7 @@ class TrainRecipe:
     peak_tflops: float | None = None   # device peak for MFU (auto on known GPUs)
     max_bad_batches: int = 0           # micro-batches with a NaN / inf loss skipped before the run stops
     ce_chunk: int = 0                  # > 0: LM loss over this many tokens at a time, no full logits (tinyllm.loss)
-    deepspeed: int | str | None = None  # DeepSpeed ZeRO: 1, 2, 3, 3_offload (recipes/deepspeed/) or a JSON path; null: none
+    deepspeed: int | str | None = None  # DeepSpeed ZeRO: 1, 2, 3, 3_offload (tinyllm/deepspeed_configs/) or a JSON path; null: none
 
     POSITIVE = ("batch_size", "grad_accum", "max_steps", "log_every")
     NON_NEGATIVE = ("eval_every", "save_every", "warmup_steps", "num_workers", "save_total_limit", "max_bad_batches",
