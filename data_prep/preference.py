@@ -4,11 +4,17 @@
         --heldout runs/corpus/preferences_test.jsonl --out runs/pref_data
     python -m data_prep.preference --source 'hh/*.jsonl' --out runs/hh_pref --skip-bad   # 5 % held out by hash
 
-Record formats (.jsonl, or a .json array), detected per record:
+Record formats (.jsonl, or a .json array, either possibly compressed .gz/.bz2/.xz/.zst, so
+hh-rlhf's train.jsonl.gz is read as shipped), detected per record (data_prep.formats):
   {"prompt": str | [messages], "chosen": str | [assistant message], "rejected": ...}
             the synthetic pairs (the story and a question; a correct and a plausible wrong answer)
   {"chosen": [messages], "rejected": [messages]}       full conversations, same but the last turn
   {"chosen": "\\n\\nHuman: ...\\n\\nAssistant: ...", "rejected": "..."}   hh-rlhf transcripts
+  {"conversations": [...], "chosen": {"from": "gpt", "value": ...}, "rejected": {...}}
+            LLaMA-Factory's sharegpt preference layout
+  {"instruction": ..., "input": ..., "output": [chosen, rejected], "history": [...]}
+            LLaMA-Factory's alpaca preference layout; a longer `output` is a ranking (best first),
+            paired best-vs-worst or, with --ranked first-vs-each, best-vs-each-other
 Every pair becomes {"prompt": [messages], "chosen": [assistant], "rejected": [assistant]}, the
 conversational form that TRL's reward and DPO trainers render with the tokenizer's one chat
 template. Refused, with file:line: chosen equal to rejected, empty fields, transcripts that do not
@@ -24,22 +30,31 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from data_prep.formats import RANKED_MODES, preference_records
 from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.records import iter_records
 from tinyllm.preference import INFO_FILE, to_pair
 
 
-def read_pairs(sources, skip_bad: bool) -> tuple[list[dict], dict]:
-    """Validated pairs from every file (with their `source` file:line) and the rejection counts."""
+def read_pairs(sources, skip_bad: bool, ranked: str = "first-vs-last", counts: dict | None = None):
+    """Validated pairs from every file (with their `source` file:line) and the rejection counts.
+
+    `counts` (if given) gathers records read, pairs per layout and multi-turn prompts."""
     pairs, rejected = [], {"count": 0, "first": []}
+    counts = counts if counts is not None else {}
+    counts.setdefault("records", 0)
+    counts.setdefault("multi_turn", 0)
+    layouts = counts.setdefault("layouts", {})
     files = [f for spec in sources for f in expand(spec)]
     for path in files:
         for where, record in tqdm(iter_records(path), desc=Path(path).name, unit=" pair", disable=None):
+            counts["records"] += 1
             try:
                 if isinstance(record, Exception):
                     raise record
-                pair = to_pair(record, where)
+                records, layout = preference_records(record, where, ranked)
+                found = [to_pair(r, where) for r in records]
             except ValueError as err:
                 if not skip_bad:
                     raise TinyLLMError(f"{err} (pass --skip-bad to skip such records)") from None
@@ -47,8 +62,11 @@ def read_pairs(sources, skip_bad: bool) -> tuple[list[dict], dict]:
                 if len(rejected["first"]) < 10:
                     rejected["first"].append(str(err))
                 continue
-            pair["source"] = where
-            pairs.append(pair)
+            layouts[layout] = layouts.get(layout, 0) + len(found)
+            counts["multi_turn"] += sum(sum(m["role"] == "user" for m in p["prompt"]) > 1 for p in found)
+            for pair in found:
+                pair["source"] = where
+                pairs.append(pair)
     return pairs, rejected
 
 
@@ -58,7 +76,7 @@ def _held_out(pair: dict, fraction: float) -> bool:
 
 
 def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05, skip_bad: bool = False,
-                      overwrite: bool = False) -> dict:
+                      overwrite: bool = False, ranked: str = "first-vs-last") -> dict:
     from datasets import Dataset, DatasetDict
     from datasets.utils.logging import disable_progress_bar
 
@@ -70,9 +88,12 @@ def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05
     if not 0 < heldout_fraction < 1:
         raise TinyLLMError(f"--heldout-fraction must be in (0, 1), got {heldout_fraction}")
     disable_progress_bar()  # one bar per split for a save of a second is noise
-    pairs, rejected = read_pairs(sources, skip_bad)
+    if ranked not in RANKED_MODES:
+        raise TinyLLMError(f"--ranked must be one of {', '.join(RANKED_MODES)}, not '{ranked}'")
+    counts: dict = {}
+    pairs, rejected = read_pairs(sources, skip_bad, ranked, counts)
     if heldout:
-        test, rejected_test = read_pairs(heldout, skip_bad)
+        test, rejected_test = read_pairs(heldout, skip_bad, ranked, counts)
         rejected = {"count": rejected["count"] + rejected_test["count"],
                     "first": (rejected["first"] + rejected_test["first"])[:10]}
         train = pairs
@@ -85,11 +106,15 @@ def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05
                                + (f" ({rejected['count']} rejected, first: {rejected['first'][0]})" if rejected["count"] else ""))
     info = {"sources": list(sources), "heldout": list(heldout) if heldout else None,
             "heldout_fraction": None if heldout else heldout_fraction, "train_pairs": len(train),
-            "test_pairs": len(test), "rejected": rejected["count"], "first_rejected": rejected["first"]}
+            "test_pairs": len(test), "rejected": rejected["count"], "first_rejected": rejected["first"],
+            "records": counts["records"], "layouts": counts["layouts"], "multi_turn": counts["multi_turn"],
+            "ranked": ranked}
     with atomic_dir(out, overwrite=True) as tmp:
         DatasetDict({"train": Dataset.from_list(train), "test": Dataset.from_list(test)}).save_to_disk(str(tmp))
         write_json(tmp / INFO_FILE, info)
-    print(f"preference data: {len(train):,} train and {len(test):,} held-out pairs"
+    kinds = ", ".join(f"{n:,} {name}" for name, n in sorted(counts["layouts"].items()))
+    print(f"preference data: {counts['records']:,} records -> {len(train):,} train and {len(test):,} held-out pairs "
+          f"({kinds}; {counts['multi_turn']:,} multi-turn)"
           + (f", {rejected['count']} bad record(s) skipped, first: {rejected['first'][0]}" if rejected["count"] else "")
           + f" -> {out}")
     return info
@@ -104,8 +129,11 @@ def main(argv=None):
     parser.add_argument("--heldout-fraction", type=float, default=0.05, help="share held out without --heldout")
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--ranked", choices=RANKED_MODES, default="first-vs-last",
+                        help="a ranked answer list (best first): pair the best with the worst, or with each other")
     args = parser.parse_args(argv)
-    build_preferences(args.source, args.out, args.heldout, args.heldout_fraction, args.skip_bad, args.overwrite)
+    build_preferences(args.source, args.out, args.heldout, args.heldout_fraction, args.skip_bad, args.overwrite,
+                      args.ranked)
 
 
 if __name__ == "__main__":

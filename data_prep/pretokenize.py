@@ -145,6 +145,7 @@ def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, sha
             "tokenizer": str(tokenizer_dir), "tokenizer_fingerprint": fingerprint(tok),
             "sources": {"train": list(train), "val": list(val) if val else f"held out: {val_fraction} of train"},
             "skipped_bad_records": stats["train"].skipped + stats["val"].skipped,
+            "paragraph_split_files": stats["train"].paragraph_files + stats["val"].paragraph_files,
             "splits": splits, "seconds": round(seconds, 2), "tokens_per_second": round(total / max(seconds, 1e-9)),
         }
         write_json(tmp / "meta.json", meta)
@@ -154,6 +155,10 @@ def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, sha
           f"{meta['tokens_per_second']:,} tok/s with {workers} worker(s)"
           + (f", {skipped} bad record(s) skipped, first: {stats['train'].first_skip or stats['val'].first_skip}" if skipped else "")
           + f" -> {out_dir}")
+    paragraphs = stats["train"].paragraph_files + stats["val"].paragraph_files
+    if paragraphs:
+        print(f"note: {len(paragraphs)} .txt file(s) without a '<|endoftext|>' line, so each blank-line paragraph "
+              f"is a document: {', '.join(paragraphs[:3])}{' ...' if len(paragraphs) > 3 else ''}")
     return meta
 
 

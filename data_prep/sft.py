@@ -3,11 +3,15 @@
     python -m data_prep.sft --tokenizer runs/quickstart/tokenizer \
         --source runs/quickstart/corpus/dialogues_train.jsonl --out runs/quickstart/sft/train.pkl
 
-Formats (per record, detected or forced with --format; .jsonl or a .json array):
+Formats (per record, detected or forced with --format; .jsonl or a .json array, either possibly
+compressed .gz/.bz2/.xz/.zst):
   messages  {"messages": [{"role": "system"|"user"|"assistant", "content": ...}, ...]}
             (the synthetic dialogues are in this format)
-  alpaca    {"instruction": ..., "input": optional, "output": ...}
-  sharegpt  {"conversations": [{"from": "system"|"human"|"gpt", "value": ...}, ...]}
+  alpaca    {"instruction": ..., "input": optional, "output": ..., "system": optional,
+             "history": optional [[user, assistant], ...] earlier turns, kept}
+  sharegpt  {"conversations": [{"from": "system"|"human"|"gpt", "value": ...}, ...], "system": optional}
+Role spellings (human/user/prompter, gpt/assistant/bot/model/chatgpt, system) and key spellings
+(role/content, from/value) are accepted in both list layouts: data_prep.formats.
 Each conversation is rendered with the tokenizer's one chat template; the mask covers what
 the assistant says and its <|im_end|>. Longer than --max-len: dropped (default) or truncated,
 and counted. The output pickle holds plain lists and numbers plus a header; it is written
@@ -15,54 +19,37 @@ atomically and read back only through tinyllm.sft_data.load_sft.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+from data_prep.formats import SFT_FORMATS, assistant_turns, sft_messages
 from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.records import iter_records
 
-FORMATS = ("messages", "alpaca", "sharegpt")
-SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
-
-
-def detect_format(record: dict, where: str) -> str:
-    if "messages" in record:
-        return "messages"
-    if "conversations" in record:
-        return "sharegpt"
-    if "instruction" in record and "output" in record:
-        return "alpaca"
-    raise ValueError(f"{where}: unknown format (fields: {', '.join(map(str, record)) or 'none'}); "
-                     f"expected messages, alpaca or sharegpt")
+FORMATS = SFT_FORMATS
+DROP_WARN = 0.10  # warn when more than this share of the conversations is dropped for length
 
 
 def to_messages(record, where: str, fmt: str | None = None) -> list[dict]:
     """Any supported record -> [{"role", "content"}, ...] (not yet validated)."""
-    if not isinstance(record, dict):
-        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    fmt = fmt or detect_format(record, where)
-    if fmt == "messages":
-        return record.get("messages")
-    if fmt == "alpaca":
-        prompt = record.get("instruction")
-        if isinstance(prompt, str) and record.get("input"):
-            prompt = f"{prompt}\n\n{record['input']}"
-        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": record.get("output")}]
-        if record.get("system"):
-            messages.insert(0, {"role": "system", "content": record["system"]})
-        return messages
-    turns = record.get("conversations")
-    if not isinstance(turns, list):
-        raise ValueError(f"{where}: 'conversations' must be a list")
-    messages = []
-    for i, turn in enumerate(turns):
-        speaker = turn.get("from") if isinstance(turn, dict) else None
-        if speaker not in SHAREGPT_ROLES:
-            raise ValueError(f"{where}: turn {i} is from {speaker!r}, expected one of {', '.join(SHAREGPT_ROLES)}")
-        messages.append({"role": SHAREGPT_ROLES[speaker], "content": turn.get("value")})
-    return messages
+    return sft_messages(record, where, fmt)[0]
+
+
+def default_max_len(tokenizer_dir) -> tuple[int, str]:
+    """The model's context (max_position_embeddings of a checkpoint's config.json), else 512."""
+    import json
+
+    config = Path(tokenizer_dir) / "config.json"
+    try:
+        context = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError):
+        context = None
+    if isinstance(context, int) and context >= 2:
+        return context, f"the context of {tokenizer_dir}"
+    return 512, "the default; pass --max-len, or a checkpoint directory as --tokenizer to use its context"
 
 
 def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None, skip_bad=False) -> dict:
@@ -74,13 +61,14 @@ def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None,
     tok = load_tokenizer(tokenizer_dir)
     files = [f for spec in sources for f in expand(spec)]
     samples, skipped, first_skip = [], 0, None
-    stats = {"conversations": 0, "dropped_too_long": 0, "truncated": 0, "dropped_no_target_left": 0}
+    stats = {"conversations": 0, "multi_turn": 0, "dropped_too_long": 0, "truncated": 0, "dropped_no_target_left": 0}
+    layouts: dict[str, int] = {}
     for path in files:
         for where, record in tqdm(iter_records(path), desc=Path(path).name, unit=" conv", disable=None):
             try:
                 if isinstance(record, Exception):
                     raise record
-                messages = to_messages(record, where, fmt)
+                messages, layout = sft_messages(record, where, fmt)
                 check_messages(messages, where)
             except ValueError as err:
                 if not skip_bad:
@@ -89,6 +77,8 @@ def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None,
                 first_skip = first_skip or str(err)
                 continue
             stats["conversations"] += 1
+            stats["multi_turn"] += assistant_turns(messages) > 1
+            layouts[layout] = layouts.get(layout, 0) + 1
             ids, mask = render(tok, messages)
             if len(ids) > max_len:
                 if policy == "drop":
@@ -113,13 +103,20 @@ def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None,
         "tokenizer_fingerprint": fingerprint(tok), "tokenizer": str(tokenizer_dir), "sources": files,
         "max_len": max_len, "policy": policy, "samples_written": len(samples), "skipped_bad_records": skipped,
         "tokens": sum(lengths), "target_tokens": sum(sum(s["assistant_mask"]) for s in samples),
-        "median_length": lengths[len(lengths) // 2], **stats,
+        "median_length": lengths[len(lengths) // 2], "layouts": layouts, **stats,
     }
     save_sft(out, samples, header)
-    print(f"sft data: {len(samples):,} samples from {stats['conversations']:,} conversations, {header['tokens']:,} tokens "
+    kinds = ", ".join(f"{n:,} {name}" for name, n in sorted(layouts.items()))
+    print(f"sft data: {len(samples):,} samples from {stats['conversations']:,} conversations ({kinds}; "
+          f"{stats['multi_turn']:,} multi-turn), {header['tokens']:,} tokens "
           f"({header['target_tokens']:,} trained on), median length {header['median_length']}; "
           f"{stats['dropped_too_long']} dropped and {stats['truncated']} truncated at max_len {max_len}"
           + (f", {skipped} bad record(s) skipped, first: {first_skip}" if skipped else "") + f" -> {out}")
+    lost = stats["dropped_too_long"] + stats["dropped_no_target_left"]
+    if lost > DROP_WARN * stats["conversations"]:
+        print(f"warning: {lost:,} of {stats['conversations']:,} conversations ({100 * lost / stats['conversations']:.0f}%) "
+              f"were dropped for length at max_len {max_len}; raise --max-len or use --policy truncate",
+              file=sys.stderr)
     return header
 
 
@@ -129,11 +126,15 @@ def main(argv=None):
     parser.add_argument("--tokenizer", required=True, help="tokenizer directory (its chat template renders)")
     parser.add_argument("--source", nargs="+", required=True, help=".jsonl / .json files or quoted globs")
     parser.add_argument("--out", required=True, help="output pickle, e.g. runs/sft/train.pkl")
-    parser.add_argument("--max-len", type=int, default=512, help="longest sample in tokens")
+    parser.add_argument("--max-len", type=int, help="longest sample in tokens (default: the model's context when "
+                        "--tokenizer is a checkpoint directory, else 512)")
     parser.add_argument("--policy", choices=("drop", "truncate"), default="drop", help="what to do with longer samples")
     parser.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it per record")
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     args = parser.parse_args(argv)
+    if args.max_len is None:
+        args.max_len, origin = default_max_len(args.tokenizer)
+        print(f"--max-len {args.max_len} ({origin})")
     if args.max_len < 2:
         raise TinyLLMError("--max-len must be at least 2")
     build_sft(args.source, args.out, args.tokenizer, args.max_len, args.policy, args.format, args.skip_bad)

@@ -10,7 +10,10 @@ A source spec is one of:
   synthetic:SPLIT[:N[:SEED]]  N stories of the embedded generator (`data_prep.synthetic`)
   synthetic-zh:SPLIT[:N[:SEED]]  the same in Chinese
   hf:NAME[:SPLIT]             a hub dataset through `datasets` streaming (needs network)
-`field` defaults to the first of text / story / completion / content that a record has.
+`field` defaults to the first of text / story / completion / content that a record has; a dotted
+path (`content.paragraphs`) reaches into nested objects, and a list of strings is joined with
+newlines. Any file may be compressed (.gz .bz2 .xz; .zst with the zstandard package): it is
+decompressed as it streams.
 """
 
 import glob
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.textio import data_suffix, open_binary, open_text
 from tinyllm.records import iter_records
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
@@ -30,33 +34,50 @@ class SourceStats:
     skipped: int = 0
     first_skip: str | None = None
     files: list = dc_field(default_factory=list)
+    # .txt files with no `<|endoftext|>` line at all: their documents are blank-line paragraphs
+    paragraph_files: list = dc_field(default_factory=list)
+
+
+def field_value(value, path: str, where: str):
+    """The value at a dotted field path ("content.paragraphs"); a list of strings is joined with
+    newlines, and a list of objects met on the way maps the rest of the path over its items."""
+    parts = path.split(".")
+    for i, name in enumerate(parts):
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
+            return "\n".join(field_value(v, ".".join(parts[i:]), where) for v in value)
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: '{'.'.join(parts[:i])}' is {type(value).__name__}, not an object "
+                             f"(field path '{path}')")
+        if name not in value:
+            raise ValueError(f"{where}: no field '{'.'.join(parts[:i + 1])}' "
+                             f"(fields: {', '.join(map(str, value)) or 'none'})")
+        value = value[name]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: field '{path}' is {type(value).__name__}, not a string or a list of strings")
+    return value
 
 
 def _pick_text(record, where: str, field: str | None):
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    if field is not None:
-        if field not in record:
-            raise ValueError(f"{where}: no field '{field}' (fields: {', '.join(map(str, record)) or 'none'})")
-        value = record[field]
-    else:
-        name = next((f for f in TEXT_FIELDS if f in record), None)
-        if name is None:
+    if field is None:
+        field = next((f for f in TEXT_FIELDS if f in record), None)
+        if field is None:
             raise ValueError(
                 f"{where}: none of the fields {', '.join(TEXT_FIELDS)} "
                 f"(fields: {', '.join(map(str, record)) or 'none'}); name one with --field"
             )
-        value = record[name]
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: field is {type(value).__name__}, not a string")
-    return value
+    return field_value(record, field, where)
 
 
-def _iter_txt(path: Path):
-    lines = []
-    with open(path, encoding="utf-8") as f:
+def _iter_txt(path: Path, stats: SourceStats | None = None):
+    lines, separated = [], False
+    with open_text(path) as f:
         for line in f:
             stripped = line.strip()
+            separated = separated or stripped == EOT
             if stripped == "" or stripped == EOT:
                 if lines:
                     yield None, "".join(lines).strip("\n")
@@ -65,6 +86,8 @@ def _iter_txt(path: Path):
                 lines.append(line)
     if lines:
         yield None, "".join(lines).strip("\n")
+    if not separated and stats is not None:
+        stats.paragraph_files.append(str(path))
 
 
 def _texts(records, field):
@@ -81,15 +104,19 @@ def _texts(records, field):
 def _iter_parquet(path: Path, field):
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(open_binary(path))
     names = pf.schema_arrow.names
-    column = field or next((f for f in TEXT_FIELDS if f in names), None)
+    column, _, rest = (field or next((f for f in TEXT_FIELDS if f in names), "")).partition(".")
     if column not in names:
         raise TinyLLMError(f"{path}: no column '{column or ' / '.join(TEXT_FIELDS)}' (columns: {', '.join(names)})")
     row = 0
     for batch in pf.iter_batches(columns=[column], batch_size=1024):
         for value in batch.column(0).to_pylist():
-            yield f"{path}[row {row}]", value if isinstance(value, str) else ValueError(f"{path}[row {row}]: not a string")
+            where = f"{path}[row {row}]"
+            try:
+                yield where, field_value({column: value}, f"{column}.{rest}" if rest else column, where)
+            except ValueError as err:
+                yield where, err
             row += 1
 
 
@@ -143,7 +170,7 @@ def expand(spec: str) -> list[str]:
         return files
     path = Path(spec)
     if path.is_dir():
-        files = sorted(str(p) for p in path.iterdir() if p.suffix in (".txt", ".jsonl", ".json", ".parquet"))
+        files = sorted(str(p) for p in path.iterdir() if data_suffix(p) in (".txt", ".jsonl", ".json", ".parquet"))
         if not files:
             raise TinyLLMError(f"{spec}: directory holds no .txt/.jsonl/.json/.parquet file")
         return files
@@ -152,19 +179,19 @@ def expand(spec: str) -> list[str]:
     return [spec]
 
 
-def _iter_one(spec: str, field):
+def _iter_one(spec: str, field, stats: SourceStats | None = None):
     if _is_generator(spec):
         return _iter_synthetic(spec)
     if spec.startswith("hf:"):
         return _iter_hub(spec, field)
     path = Path(spec)
-    suffix = path.suffix.lower()
+    suffix = data_suffix(path)
     if suffix in (".jsonl", ".json"):
         return _texts(iter_records(path), field)
     if suffix == ".parquet":
         return _iter_parquet(path, field)
     if suffix in (".txt", ".md", ""):
-        return _iter_txt(path)
+        return _iter_txt(path, stats)
     raise TinyLLMError(f"{spec}: unknown file type '{suffix}' (use .txt, .jsonl, .json or .parquet)")
 
 
@@ -183,7 +210,7 @@ def iter_documents(specs, field: str | None = None, skip_bad: bool = False, stat
 
 def _documents(files, field, skip_bad, stats):
     for spec in files:
-        for where, item in _iter_one(spec, field):
+        for where, item in _iter_one(spec, field, stats):
             if isinstance(item, Exception):
                 if not skip_bad:
                     raise TinyLLMError(f"{item} (pass --skip-bad to skip such records)")

@@ -85,7 +85,7 @@ def main(argv=None):
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
     from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, implicit_reward_accuracy, load_preferences, preference_accuracy
+    from tinyllm.preference import first_pairs, implicit_reward_accuracy, length_census, load_preferences, preference_accuracy
     from tinyllm.progress import StepLog
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):
@@ -103,6 +103,11 @@ def main(argv=None):
     if tok.chat_template is None:
         raise TinyLLMError(f"{cfg.model}: the tokenizer has no chat template (train it with data_prep.train_tokenizer)")
     model.config.max_position_embeddings = max(model.config.max_position_embeddings, cfg.max_length)
+    # TRL cuts pairs longer than max_length at the end and drops those whose prompt fills it, without a word.
+    census = length_census(tok, train_ds, cfg.max_length, progress=True)
+    cut, dropped = len(set(census["too_long"]) - set(census["prompt_too_long"])), len(census["prompt_too_long"])
+    if dropped == len(train_ds):
+        raise TinyLLMError(f"{cfg.data}: every train prompt fills max_length {cfg.max_length}; raise max_length")
     # The reference: none with LoRA (base under a disabled adapter) or precomputed log-probs; else a frozen copy.
     ref_model = None if cfg.lora or cfg.precompute_ref else load_checkpoint(cfg.model)[0]
     training_args = dpo_arguments(cfg, stage.dtype)
@@ -110,7 +115,7 @@ def main(argv=None):
     # pass would otherwise run on the CPU. Its log-probs are the reference's (the SFT model's).
     model.to(training_args.device)
     model.eval()
-    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size)
+    before = preference_accuracy(model, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
     model.train()
     n_params = model.num_parameters()
     config = model.config
@@ -123,11 +128,15 @@ def main(argv=None):
     header = (f"DPO from {cfg.model}: {n_params / 1e6:.2f}M parameters{f', LoRA r={cfg.lora_r}' if cfg.lora else ''}, "
               f"{stage.dtype}, beta {cfg.beta}, loss {cfg.loss_type}, reference: {reference} | data: {len(train_ds):,} "
               f"train and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
-              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {stage.peak_source}\n"
+              f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {stage.peak_source}\n" +
+              (f"max_length {cfg.max_length}: {cut:,} of {len(train_ds):,} train pairs cut at the end, {dropped:,} "
+               f"dropped (prompt alone fills it); longest pair {census['longest']:,} tokens; held-out: "
+               f"{before['truncated']} cut, {before['dropped']} left out\n" if cut or dropped else "") +
               f"SFT model: held-out preference accuracy {100 * before['preference_accuracy']:.1f}% over {before['n']} pairs")
     trainer = stage.start(AtomicDPOTrainer, training_args, header,
                           StepLog(None, flops, stage.peak, perplexity=False,
                                   extra={"rewards/accuracies": "reward acc", "rewards/margins": "margin"}),
+                          run_extra={"train_pairs_truncated": cut, "train_pairs_dropped": dropped},
                           model=model, ref_model=ref_model, train_dataset=train_ds, eval_dataset=heldout_ds,
                           processing_class=tok, peft_config=cfg.lora_config() if cfg.lora else None)
     if not stage.train():
@@ -136,12 +145,14 @@ def main(argv=None):
 
     if stage.is_main:
         policy.eval()
-        after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size)
+        after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
         implicit = implicit_reward_accuracy(before, after, cfg.beta)  # k of n pairs, pair by pair
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": stage.train_seconds,
-            "dtype": stage.dtype, "heldout_pairs": after["n"],
+            "dtype": stage.dtype, "heldout_pairs": after["n"], "max_length": cfg.max_length,
+            "train_pairs_truncated": cut, "train_pairs_dropped": dropped,
+            "heldout_pairs_truncated": after["truncated"], "heldout_pairs_dropped": after["dropped"],
             "sft_preference_accuracy": before["preference_accuracy"], "preference_accuracy": after["preference_accuracy"],
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
             "heldout_reward_accuracy": implicit["accuracy"], "heldout_reward_correct": implicit["correct"],

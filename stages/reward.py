@@ -76,6 +76,8 @@ def score_main(argv) -> int:
     parser.add_argument("--data", help="preference dataset (data_prep.preference): pairwise accuracy on its split")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, help="first N pairs only")
+    parser.add_argument("--max-length", type=int, help="leave out pairs longer than this, as training did "
+                        "(default: the model's max_position_embeddings)")
     parser.add_argument("--prompt", help="a user message to score a reply to")
     parser.add_argument("--response", action="append", help="an assistant reply to --prompt (repeat to compare)")
     parser.add_argument("--out", help="write the result as JSON")
@@ -89,9 +91,13 @@ def score_main(argv) -> int:
     model, tok = load_reward_model(args.checkpoint)
     if args.data:
         pairs = list(load_preferences(args.data, args.split))[:args.limit]
-        result = reward_accuracy(model, tok, pairs, progress=True)
+        max_length = args.max_length or model.config.max_position_embeddings
+        result = reward_accuracy(model, tok, pairs, progress=True, max_length=max_length)
+        if not result["n"]:
+            raise TinyLLMError(f"{args.data}: every {args.split} pair is longer than {max_length} tokens (--max-length)")
         print(f"{args.checkpoint}: pairwise accuracy {100 * result['accuracy']:.1f}% (chance 50%), mean margin "
-              f"{result['mean_margin']:.3f} over {result['n']} {args.split} pairs of {args.data}")
+              f"{result['mean_margin']:.3f} over {result['n']} {args.split} pairs of {args.data}"
+              + (f" ({result['too_long']} longer than {max_length} tokens left out)" if result["too_long"] else ""))
     else:
         prompt = [{"role": "user", "content": args.prompt}]
         scores = reward_scores(model, tok, [prompt] * len(args.response),
@@ -121,7 +127,7 @@ def main(argv=None):
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
     from tinyllm.model import training_flops_per_token
-    from tinyllm.preference import first_pairs, load_preferences, reward_accuracy
+    from tinyllm.preference import first_pairs, length_census, load_preferences, reward_accuracy
     from tinyllm.progress import StepLog
     from tinyllm.train_args import training_arguments
 
@@ -134,6 +140,15 @@ def main(argv=None):
     # Loaded before the training arguments exist: under ZeRO-3 from_pretrained would otherwise partition it
     # at load, and the score head's seeded initialisation would differ from a run without ZeRO.
     model, tok = load_reward_init(cfg.model, cfg.seed)
+    # TRL's reward trainer drops pairs longer than max_length without a word: leave them out here, counted.
+    census = length_census(tok, train_ds, cfg.max_length, progress=True)
+    read_pairs, too_long = len(train_ds), len(census["too_long"])
+    if too_long:
+        skip = set(census["too_long"])
+        if too_long == read_pairs:
+            raise TinyLLMError(f"{cfg.data}: all {read_pairs:,} train pairs are longer than max_length "
+                               f"{cfg.max_length} (longest {census['longest']:,} tokens); raise max_length")
+        train_ds = train_ds.select([i for i in range(read_pairs) if i not in skip])
     training_args = training_arguments(
         cfg, stage.dtype, RewardConfig, max_length=cfg.max_length, center_rewards_coefficient=cfg.center_rewards,
         include_num_input_tokens_seen="non_padding", disable_dropout=True,
@@ -143,11 +158,14 @@ def main(argv=None):
     config = model.config
     flops = training_flops_per_token(n_params, config.num_hidden_layers, config.hidden_size, cfg.max_length // 2)
     pairs_per_step = cfg.batch_size * cfg.grad_accum * training_args.world_size
+    dropped = (f" ({too_long:,} of {read_pairs:,} longer than max_length {cfg.max_length} left out, longest "
+               f"{census['longest']:,} tokens)" if too_long else "")
     header = (f"reward model from {cfg.model}: {n_params / 1e6:.2f}M parameters, {stage.dtype} | data: {len(train_ds):,} "
-              f"train and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
+              f"train{dropped} and {len(test_ds):,} held-out pairs | {cfg.max_steps} steps = "
               f"{pairs_per_step * cfg.max_steps / len(train_ds):.2f} epochs | MFU peak: {stage.peak_source}")
     trainer = stage.start(AtomicRewardTrainer, training_args, header,
                           StepLog(None, flops, stage.peak, perplexity=False, extra={"accuracy": "acc", "margin": "margin"}),
+                          run_extra={"train_pairs_read": read_pairs, "train_pairs_too_long": too_long},
                           model=model, train_dataset=train_ds, eval_dataset=test_ds if cfg.eval_every else None,
                           processing_class=tok)
     if not stage.train():
@@ -156,14 +174,23 @@ def main(argv=None):
 
     if stage.is_main:
         model.eval()
-        held_out = reward_accuracy(model, tok, list(test_ds)[:cfg.eval_pairs], batch_size=cfg.batch_size)
+        # Scored under the training's max_length, as training saw pairs; the line (and, on a terminal,
+        # the bar) shows it is working.
+        scored = list(test_ds)[:cfg.eval_pairs]
+        print(f"scoring {len(scored):,} held-out pairs at max_length {cfg.max_length} ...", flush=True)
+        held_out = reward_accuracy(model, tok, scored, batch_size=cfg.batch_size,
+                                   progress=True, max_length=cfg.max_length)
+        if not held_out["n"]:
+            raise TinyLLMError(f"{cfg.data}: every held-out pair is longer than max_length {cfg.max_length}")
         report = {"model": cfg.model, "parameters": n_params, "steps": trainer.state.global_step,
-                  "train_pairs": len(train_ds), "train_seconds": stage.train_seconds, "dtype": stage.dtype,
-                  "heldout_pairs": held_out["n"], "heldout_accuracy": held_out["accuracy"],
-                  "heldout_mean_margin": held_out["mean_margin"]}
+                  "train_pairs": len(train_ds), "train_pairs_read": read_pairs, "train_pairs_too_long": too_long,
+                  "max_length": cfg.max_length, "train_seconds": stage.train_seconds, "dtype": stage.dtype,
+                  "heldout_pairs": held_out["n"], "heldout_pairs_too_long": held_out["too_long"],
+                  "heldout_accuracy": held_out["accuracy"], "heldout_mean_margin": held_out["mean_margin"]}
         stage.finish(model, tok, report)
         print(f"\nheld-out pairwise accuracy {100 * held_out['accuracy']:.1f}% (chance 50%), mean margin "
-              f"{held_out['mean_margin']:.3f} over {held_out['n']} pairs")
+              f"{held_out['mean_margin']:.3f} over {held_out['n']} pairs"
+              + (f" ({held_out['too_long']} longer than max_length {cfg.max_length} left out)" if held_out["too_long"] else ""))
         print(f"reward model: {stage.out_dir / 'final'} | score: python -m stages.reward --score {stage.out_dir / 'final'} "
               f"--data {cfg.data}")
     return 0

@@ -29,7 +29,7 @@ class SFTRecipe(LoraRecipe):
     model: str                         # pretrained checkpoint directory (stages.pretrain's final/)
     train_data: str                    # SFT pickle from data_prep.sft
     val_data: str | None = None        # held-out SFT pickle for validation loss (none: no validation)
-    epochs: float | None = None        # passes over train_data; when set, replaces max_steps
+    epochs: float | None = None        # passes over train_data; replaces max_steps unless max_steps= is on the command line
     batching: str = "padded"           # padded, length_grouped or packed
     pack_len: int = 512                # row length in tokens when batching=packed
 
@@ -77,6 +77,7 @@ def main(argv=None):
     from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.progress import StepLog
     from tinyllm.sft_data import load_sft
+    from tinyllm.step_budget import resolve_steps
     from tinyllm.train_args import training_arguments
 
     stage = Stage("sft", cfg, MUST_MATCH)
@@ -99,8 +100,9 @@ def main(argv=None):
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     world = training_arguments(cfg, stage.dtype).world_size
-    if cfg.epochs:
-        cfg.max_steps = max(1, math.ceil(cfg.epochs * len(train_ds) / (cfg.batch_size * cfg.grad_accum * world)))
+    budget = resolve_steps(args.recipe, args.overrides, cfg.epochs, cfg.max_steps, len(train_ds),
+                           cfg.batch_size * cfg.grad_accum * world)
+    cfg.max_steps = budget.max_steps
     training_args = training_arguments(
         cfg, stage.dtype, include_num_input_tokens_seen="non_padding",
         train_sampling_strategy="group_by_length" if cfg.batching == "length_grouped" else "random",
@@ -113,11 +115,12 @@ def main(argv=None):
                                      n_trainable if cfg.lora else None)
     epochs = cfg.batch_size * cfg.grad_accum * world * cfg.max_steps / len(train_ds)
     rows = f"{len(train_ds):,} packed rows of {cfg.pack_len}" if cfg.batching == "packed" else f"{cfg.batching} batches"
-    header = (f"model {cfg.model}: {n_params / 1e6:.2f}M parameters, {n_trainable / 1e6:.3f}M trained"
+    header = ((budget.note + "\n" if budget.note else "") + f"model {cfg.model}: {n_params / 1e6:.2f}M parameters, {n_trainable / 1e6:.3f}M trained"
               f"{f' (LoRA r={cfg.lora_r} on {len(cfg.lora_targets)} linears)' if cfg.lora else ''}, {stage.dtype} | "
               f"data: {len(train_data['samples']):,} conversations, {train_data['target_tokens']:,} target tokens of "
               f"{train_data['tokens']:,}, {rows} | {cfg.max_steps} steps = {epochs:.2f} epochs | MFU peak: {stage.peak_source}")
-    trainer = stage.start(AtomicTrainer, training_args, header, StepLog(None, flops, stage.peak), model=model,
+    trainer = stage.start(AtomicTrainer, training_args, header, StepLog(None, flops, stage.peak),
+                          run_extra={"steps_from": budget.steps_from}, model=model,
                           train_dataset=train_ds, eval_dataset=val_ds, data_collator=collator, processing_class=tok)
     if not stage.train():
         return 0
@@ -127,7 +130,7 @@ def main(argv=None):
     if stage.is_main:
         report = {
             "model": cfg.model, "parameters": n_params, "trained_parameters": n_trainable, "lora": cfg.lora,
-            "batching": cfg.batching, "steps": trainer.state.global_step,
+            "batching": cfg.batching, "steps": trainer.state.global_step, "steps_from": budget.steps_from,
             "tokens_seen": trainer.state.num_input_tokens_seen, "train_seconds": stage.train_seconds,
             "val_loss": val_loss, "val_ppl": math.exp(val_loss) if val_loss is not None else None, "dtype": stage.dtype,
         }

@@ -42,7 +42,7 @@ def test_synthetic_source(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ('{"text": "ok"}\n{"text": "broken\n', r"bad.jsonl:2: not valid JSON"),
     ('{"text": "ok"}\n\n{"body": "x"}\n', r"bad.jsonl:3: none of the fields text, story, completion, content \(fields: body\)"),
-    ('{"text": 5}\n', r"bad.jsonl:1: field is int, not a string"),
+    ('{"text": 5}\n', r"bad.jsonl:1: field 'text' is int, not a string"),
     ('[1, 2]\n', r"bad.jsonl:1: expected a JSON object, got list"),
 ])
 def test_bad_jsonl_lines_name_file_and_line(tmp_path, content, message):

@@ -80,13 +80,14 @@ def test_reward_model_saves_its_score_head_and_scores(fine_tuned, pref_data, tmp
 
     run = run_reward(fine_tuned, pref_data, tmp_path / "rm")
     report = json.loads((run / "report.json").read_text())
-    assert report["heldout_pairs"] == 80 and 0 <= report["heldout_accuracy"] <= 1
+    # Held-out pairs longer than max_length are left out of scoring as they are of training, and counted.
+    assert report["heldout_pairs"] + report["heldout_pairs_too_long"] == 80 and 0 <= report["heldout_accuracy"] <= 1
     assert "score.weight" in load_file(run / "final" / "model.safetensors")
     model, tok = load_reward_model(run / "final")
     assert type(model).__name__ == "LlamaForSequenceClassification"
     assert model.config.pad_token_id == tok.pad_token_id and model.config.num_labels == 1
     pairs = list(load_preferences(pref_data, "test"))
-    again = reward_accuracy(model, tok, pairs)
+    again = reward_accuracy(model, tok, pairs, max_length=768)
     # The reloaded checkpoint scores the held-out pairs exactly as the trained model did in memory.
     assert again["accuracy"] == report["heldout_accuracy"]
     assert again["mean_margin"] == pytest.approx(report["heldout_mean_margin"], abs=1e-5)

@@ -91,7 +91,7 @@ def test_synthetic_dialogues_and_length_policies(tokenizer_dir, corpus_dir, tmp_
     ({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": " "}]},
      r"bad.jsonl:2: message 1 \(assistant\) has empty content"),
     ({"prompt": "x", "reply": "y"}, r"bad.jsonl:2: unknown format \(fields: prompt, reply\)"),
-    ({"conversations": [{"from": "robot", "value": "x"}]}, r"bad.jsonl:2: turn 0 is from 'robot'"),
+    ({"conversations": [{"from": "robot", "value": "x"}]}, r"bad.jsonl:2: turn 0 has role 'robot'"),
 ])
 def test_bad_records_name_file_and_line(tokenizer_dir, tmp_path, record, message):
     good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}

@@ -103,11 +103,12 @@ class Stage:
         self.resume_from = None
         self.train_seconds = None
 
-    def start(self, trainer_class, training_args, header: str, step_log: StepLog, **trainer_kwargs) -> Trainer:
+    def start(self, trainer_class, training_args, header: str, step_log: StepLog, run_extra: dict | None = None,
+              **trainer_kwargs) -> Trainer:
         """Print the header (main process), check and prepare out_dir, build the trainer with the step log."""
         if training_args.process_index == 0:
             print(header)
-        run = dataclasses.asdict(self.cfg) | {"stage": self.name, "argv": sys.argv[1:]}
+        run = dataclasses.asdict(self.cfg) | {"stage": self.name, "argv": sys.argv[1:]} | (run_extra or {})
         self.resume_from = prepare_run(training_args, self.out_dir, run, self.cfg, self.must_match)
         self.trainer = trainer_class(args=training_args, **trainer_kwargs)
         use_step_log(self.trainer, step_log)

@@ -127,6 +127,29 @@ def first_pairs(dataset, n: int | None):
     return dataset if n is None or n >= len(dataset) else dataset.select(range(n))
 
 
+def pair_lengths(tok, pairs, progress: bool = False) -> list[tuple[int, int, int]]:
+    """(prompt, prompt + chosen, prompt + rejected) token counts of each pair, rendered as TRL does."""
+    from tqdm import tqdm
+
+    from tinyllm.chat import prompt_ids
+    from tinyllm.sft_data import render
+
+    return [(len(prompt_ids(tok, p["prompt"])), len(render(tok, p["prompt"] + p["chosen"])[0]),
+             len(render(tok, p["prompt"] + p["rejected"])[0]))
+            for p in tqdm(pairs, desc="measure lengths", unit=" pair", disable=not progress or None)]
+
+
+def length_census(tok, pairs, max_length: int, progress: bool = False) -> dict:
+    """Which pairs do not fit `max_length` tokens: `too_long` (either answer, with its prompt,
+    is longer: the reward trainer drops these, DPO cuts them), `prompt_too_long` (the prompt
+    alone fills max_length: DPO drops these) and the longest pair, in tokens."""
+    lengths = pair_lengths(tok, pairs, progress)
+    return {"max_length": max_length, "pairs": len(lengths),
+            "too_long": [i for i, (_, c, r) in enumerate(lengths) if max(c, r) > max_length],
+            "prompt_too_long": [i for i, (p, _, _) in enumerate(lengths) if p >= max_length],
+            "longest": max((max(c, r) for _, c, r in lengths), default=0)}
+
+
 def _batches(items, size):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -142,8 +165,9 @@ def _right_padded(rows: list[list[int]], pad_id: int, device):
 
 
 def completion_logps(model, tok, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 16,
-                     progress: bool = False) -> list[float]:
-    """log p(completion | prompt), summed over the completion's tokens, one float per pair."""
+                     progress: bool = False, max_length: int | None = None) -> list[float]:
+    """log p(completion | prompt), summed over the completion's tokens, one float per pair;
+    with `max_length`, over the tokens within it (cut at the end, as TRL's DPO cuts)."""
     import torch
     from tqdm import tqdm
 
@@ -154,7 +178,7 @@ def completion_logps(model, tok, prompts: list[list[dict]], completions: list[li
     for prompt, completion in zip(prompts, completions):
         start = len(prompt_ids(tok, prompt))
         full = render(tok, prompt + completion)[0]
-        rows.append((full, start))
+        rows.append((full[:max_length] if max_length else full, start))
     device = next(model.parameters()).device
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     out = []
@@ -169,13 +193,26 @@ def completion_logps(model, tok, prompts: list[list[dict]], completions: list[li
     return out
 
 
-def preference_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False) -> dict:
-    """How often the model's log-likelihood prefers the chosen answer (chance: 0.5)."""
+def preference_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False,
+                        max_length: int | None = None) -> dict:
+    """How often the model's log-likelihood prefers the chosen answer (chance: 0.5).
+
+    With `max_length`, as DPO trains: answers are cut at max_length tokens (counted in
+    `truncated`) and pairs whose prompt alone fills it are left out (counted in `dropped`)."""
+    truncated = dropped = 0
+    if max_length is not None:
+        census = length_census(tok, pairs, max_length)
+        skip = set(census["prompt_too_long"])
+        truncated, dropped = len(set(census["too_long"]) - skip), len(skip)
+        pairs = [p for i, p in enumerate(pairs) if i not in skip]
+        if not pairs:
+            return {"n": 0, "truncated": truncated, "dropped": dropped, "preference_accuracy": None,
+                    "mean_logp_margin": None}
     prompts = [p["prompt"] for p in pairs]
-    chosen = completion_logps(model, tok, prompts, [p["chosen"] for p in pairs], batch_size, progress)
-    rejected = completion_logps(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress)
+    chosen = completion_logps(model, tok, prompts, [p["chosen"] for p in pairs], batch_size, progress, max_length)
+    rejected = completion_logps(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress, max_length)
     wins = [c > r for c, r in zip(chosen, rejected)]
-    return {"n": len(wins), "preference_accuracy": sum(wins) / len(wins),
+    return {"n": len(wins), "truncated": truncated, "dropped": dropped, "preference_accuracy": sum(wins) / len(wins),
             "mean_logp_margin": sum(c - r for c, r in zip(chosen, rejected)) / len(wins),
             "chosen_logps": chosen, "rejected_logps": rejected}
 
@@ -216,13 +253,24 @@ def reward_scores(model, tok, prompts: list[list[dict]], completions: list[list[
     return scores
 
 
-def reward_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False) -> dict:
-    """Held-out pairwise accuracy (chosen scored above rejected; chance 0.5) and mean margin."""
+def reward_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = False,
+                    max_length: int | None = None) -> dict:
+    """Held-out pairwise accuracy (chosen scored above rejected; chance 0.5) and mean margin.
+
+    With `max_length`, pairs longer than that (either answer) are left out and counted in
+    `too_long`, as the reward trainer leaves them out of training."""
+    too_long = 0
+    if max_length is not None:
+        census = length_census(tok, pairs, max_length)
+        skip = set(census["too_long"])
+        pairs, too_long = [p for i, p in enumerate(pairs) if i not in skip], len(skip)
+        if not pairs:
+            return {"n": 0, "too_long": too_long, "accuracy": None, "mean_margin": None}
     prompts = [p["prompt"] for p in pairs]
     chosen = reward_scores(model, tok, prompts, [p["chosen"] for p in pairs], batch_size, progress)
     rejected = reward_scores(model, tok, prompts, [p["rejected"] for p in pairs], batch_size, progress)
     margins = [c - r for c, r in zip(chosen, rejected)]
-    return {"n": len(margins), "accuracy": sum(m > 0 for m in margins) / len(margins),
+    return {"n": len(margins), "too_long": too_long, "accuracy": sum(m > 0 for m in margins) / len(margins),
             "mean_margin": sum(margins) / len(margins)}
 
 

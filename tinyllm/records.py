@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Callable
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.textio import COMPRESSIONS, data_suffix, open_text
 
 
 def _jsonl_records(path: Path):
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -33,7 +34,7 @@ def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
     """
     decoder = json.JSONDecoder()
     buf, pos, index, started = "", 0, 0, False
-    with open(path, encoding="utf-8") as f:
+    with open_text(path) as f:
         eof = False
         while True:
             while pos < len(buf) and buf[pos] in " \t\r\n,":
@@ -63,14 +64,15 @@ def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
 
 
 def iter_records(path):
-    """(where, record) for each record of a .jsonl or .json-array file; a bad line gives
-    (where, ValueError) so the caller decides whether to stop or skip."""
+    """(where, record) for each record of a .jsonl or .json-array file (either possibly
+    compressed: .gz .bz2 .xz .zst); a bad line gives (where, ValueError) so the caller decides
+    whether to stop or skip."""
     path = Path(path)
-    if path.suffix.lower() == ".jsonl":
+    if data_suffix(path) == ".jsonl":
         return _jsonl_records(path)
-    if path.suffix.lower() == ".json":
+    if data_suffix(path) == ".json":
         return _json_array_records(path)
-    raise TinyLLMError(f"{path}: expected a .jsonl or .json file")
+    raise TinyLLMError(f"{path}: expected a .jsonl or .json file (optionally compressed: {' '.join(COMPRESSIONS)})")
 
 
 def read_jsonl(path, what: str = "record", limit: int | None = None,
