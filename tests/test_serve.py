@@ -81,9 +81,10 @@ def test_chat_equals_scripts_chat_streamed_or_not(client, local):
 
 def test_completion_equals_scripts_sample(client, local):
     from scripts.sample import sample
+    from tinyllm.generate import SamplingOptions
 
     model, tok = local
-    want = sample(model, tok, ["Once upon a time"], max_new_tokens=16, temperature=0)[0]
+    want = sample(model, tok, ["Once upon a time"], SamplingOptions(max_new_tokens=16))[0]
     got = client.completions.create(model="x", prompt="Once upon a time", temperature=0, max_tokens=16)
     assert got.choices[0].text == want
     assert got.usage.prompt_tokens == 1 + len(tok.encode("Once upon a time", add_special_tokens=False))
