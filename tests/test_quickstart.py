@@ -35,12 +35,14 @@ def test_quickstart_pretrains_and_fine_tunes_with_measured_effect(tmp_path):
     assert after["answer_found"] >= after["answer_chance"] + 0.025
     assert "held-out dialogues the answer is found" in result.stdout
 
-    # Reward model: held-out pairwise accuracy above chance (seen 60.5 % of 400, training on the first 2,400 pairs). 54.5 % is above
+    # Reward model: held-out pairwise accuracy above chance (seen 62.5 % of 392, training on the first 2,400 pairs). 54.5 % is above
     # the one-sided 95 % bound of a chance-level scorer on 400 pairs (50 % + 1.645 * 2.5 %): the
     # 2-layer model has to tell, at its last token, whether the answer's name or number is the one
     # in a ~350-token story, which it learns only in part.
+    # Pairs longer than max_length are left out and counted, not truncated (seen: 392 scored, 8 left out).
     rm = json.loads((out / "rm" / "report.json").read_text())
-    assert rm["heldout_pairs"] == 400 and rm["heldout_accuracy"] >= 0.545, rm
+    assert rm["heldout_pairs"] + rm["heldout_pairs_too_long"] == 400 and rm["heldout_pairs"] >= 380, rm
+    assert rm["heldout_accuracy"] >= 0.545, rm
     # DPO: held-out preference accuracy up (seen 66.2 % -> 69.0 %), and the exact-reply rate of the
     # SFT model kept (seen 4.0 % -> 4.2 %; the run is deterministic on CPU).
     dpo = json.loads((out / "dpo" / "report.json").read_text())
