@@ -9,7 +9,6 @@ before is byte-identical afterwards, and, for a run that should succeed, that it
 import hashlib
 import importlib
 import json
-import pickle
 import re
 import shutil
 from dataclasses import dataclass
@@ -234,6 +233,9 @@ CASES = [
          lambda t, f: sft_argv(f, t, sft_pickle(f, t, [good_sample(f)]), f"model={ckpt_copy(f, t, num_hidden_layers=3)}"),
          2,
          r"ckpt/model.safetensors: lacks 9 tensor\(s\)"),
+    Case("reward-model-heads-not-dividing-width", "stages.reward",
+         lambda t, f: rm_argv(f, t, preference_dir(t, [{}])) + [f"model={ckpt_copy(f, t, num_attention_heads=3)}"], 2,
+         r"ckpt/config.json: key 'num_attention_heads' \(3\) must divide 'hidden_size' \(64\)"),
     Case("ckpt-good-samples", SAMPLE, lambda t, f: [f.ckpt, "--prompt", "Once upon", "-n", "2", "--max-new-tokens", "4"],
          0, r"--- 'Once upon' \[2/2\]"),
 

@@ -111,7 +111,7 @@ def read_safetensors_header(file: Path) -> dict:
         if name == "__metadata__":
             continue
         try:
-            dtype, shape, (start, stop) = info["dtype"], [int(n) for n in info["shape"]], info["data_offsets"]
+            dtype, shape, (_, stop) = info["dtype"], [int(n) for n in info["shape"]], info["data_offsets"]
         except (TypeError, KeyError, ValueError):
             raise TinyLLMError(f"{file}: corrupt safetensors file (bad header entry for {name!r})") from None
         tensors[name] = (dtype, shape)
