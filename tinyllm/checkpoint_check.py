@@ -70,7 +70,7 @@ def check_config(config: dict, path) -> None:
     for key in SPECIAL_KEYS:
         value = config.get(key)
         for token in (value if isinstance(value, list) else [value]):
-            if token is None:
+            if token is None or (key == "pad_token_id" and token == -1):  # -1: "no pad" in some older configs
                 continue
             if not _is_int(token) or not 0 <= token < vocab:
                 raise TinyLLMError(f"{file}: key '{key}' is {value!r}, outside the vocab of {vocab} (vocab_size)")
