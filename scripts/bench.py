@@ -360,7 +360,7 @@ def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
         step = mean_step_seconds(clock.stamps, opts.warmup)
         return Row("dpo", config, variant, batch / step, "pairs/s", None, peak_memory_gb(),
                    notes={"trainer_init_seconds": init, "precompute_seconds": trainer.precompute_seconds,
-                          "gradient_checkpointing": bool(args.activation_checkpointing)})
+                          "gradient_checkpointing": bool(trainer.model.is_gradient_checkpointing)})
 
     # TRL's defaults: only what a run needs to exist (and CPU where there is no GPU). Gradient checkpointing
     # (TRL's default on, ours off) is set as ours for the baseline; TRL's own setting gets a row of its own.
