@@ -212,7 +212,7 @@ def greedy(model, tok, prompts, cache, batch_size, **extra):
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["static", "static-compiled"])
-def test_static_cache_left_padded_batch_gives_the_dynamic_cache_greedy_tokens(gen_model, compiled):
+def test_static_cache_left_padded_batch_gives_the_dynamic_cache_greedy_tokens(gen_model, compiled, monkeypatch):
     """cache=static (auto's choice on a GPU), batches left-padded to their longest prompt; compiled:
     transformers' compiled decoding step, which it runs on a GPU and here on the CPU by request."""
     from transformers import CompileConfig
@@ -226,6 +226,10 @@ def test_static_cache_left_padded_batch_gives_the_dynamic_cache_greedy_tokens(ge
         extra["compile_config"]._compile_all_devices = True  # transformers compiles only on GPUs unless asked
     # Identical greedy tokens (tolerance: none); padding 9, 0, 5 and 3 positions in one batch of 4.
     assert greedy(model, tok, prompts, "dynamic", 4) == alone
+    caches = []  # what model.generate was asked for: the static cache must really be used
+    original = model.generate
+    monkeypatch.setattr(model, "generate", lambda *a, **k: caches.append(k.get("cache_implementation")) or original(*a, **k))
     assert greedy(model, tok, prompts, "static", 4, **extra) == alone
+    assert caches == ["static"]
     if compiled:
         assert getattr(model, "_compiled_call", None) is not None  # the compiled forward was built and used
