@@ -1,0 +1,287 @@
+"""eval/tasks: the standard benchmarks' published layouts (small files written here, never copies of
+the datasets), k-shot prompts, closed-form scores of a uniform model, chance for an untrained one,
+bad files in one line, eval.run --task and the report card, windowed perplexity."""
+
+import bz2
+import csv
+import gzip
+import io
+import json
+import math
+import random
+
+import pytest
+import torch
+
+from eval.metrics import binomial_stderr
+from eval.tasks.formats import read_task
+from eval.tasks.score import build_prompt, requests, score_requests, shots_for
+from tinyllm.errors import TinyLLMError
+
+
+def jsonl(path, records, opener=open):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with opener(path, "wt", encoding="utf-8") as f:
+        for r in records:
+            f.write((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n")
+    return path
+
+
+def csv_file(path, rows, header=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    if header:
+        w.writerow(header)
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def hellaswag_record(i, label=0):
+    return {"ind": i, "activity_label": "Making a cake", "ctx_a": f"A woman mixes flour number {i}.",
+            "ctx_b": "she", "ctx": "unused", "split": "val",
+            "endings": [f"pours it [title] into a pan {i}.", "eats the  bowl.", "[step] sings a song.", "runs away."],
+            "label": label}
+
+
+def arc_record(i, key="B", labels="ABCD"):
+    return {"id": f"Q{i}", "question": {"stem": f"Which thing number {i} is a plant?",
+                                         "choices": [{"text": t, "label": L} for t, L in zip(
+                                             ["a rock", "a tree", "a cup", "a car"], labels)]},
+            "answerKey": key}
+
+
+def mmlu_row(i, answer="C"):
+    return [f"What is {i} plus one, in words, with a comma?", "one", "two", f"n{i + 1}", "four", answer]
+
+
+def write_all(root):
+    """One small folder per published layout; returns {kind: path}."""
+    jsonl(root / "hellaswag" / "hellaswag_val.jsonl", [hellaswag_record(i, i % 4) for i in range(6)])
+    jsonl(root / "hellaswag" / "hellaswag_train.jsonl", [hellaswag_record(100 + i, 1) for i in range(5)])
+    jsonl(root / "ARC-Easy" / "ARC-Easy-Test.jsonl.gz", [arc_record(i, "2", "1234") for i in range(4)], gzip.open)
+    jsonl(root / "ARC-Easy" / "ARC-Easy-Train.jsonl", [arc_record(10 + i) for i in range(3)])
+    jsonl(root / "piqa" / "valid.jsonl", [{"goal": f"Open jar {i}", "sol1": "twist the lid", "sol2": "bite it"}
+                                          for i in range(3)])
+    (root / "piqa" / "valid-labels.lst").write_text("0\n1\n0\n")
+    jsonl(root / "piqa" / "train.jsonl", [{"goal": "Dry hair", "sol1": "use a towel", "sol2": "use soup"}])
+    (root / "piqa" / "train-labels.lst").write_text("0\n")
+    for subject in ("anatomy", "high_school_physics"):
+        csv_file(root / "mmlu" / "data" / "test" / f"{subject}_test.csv", [mmlu_row(i, "ABCD"[i % 4]) for i in range(4)])
+        csv_file(root / "mmlu" / "data" / "dev" / f"{subject}_dev.csv", [mmlu_row(50 + i, "C") for i in range(5)])
+    csv_file(root / "cmmlu" / "test" / "art.csv", [[str(i), f"问题{i}", "甲", "乙", "丙", "丁", "B"] for i in range(3)],
+             ["", "Question", "A", "B", "C", "D", "Answer"])
+    csv_file(root / "cmmlu" / "dev" / "art.csv", [["0", "示例", "甲", "乙", "丙", "丁", "A"]],
+             ["", "Question", "A", "B", "C", "D", "Answer"])
+    csv_file(root / "ceval" / "val" / "law_val.csv", [[str(i), f"法律{i}", "甲", "乙", "丙", "丁", "D"] for i in range(3)],
+             ["id", "question", "A", "B", "C", "D", "answer"])
+    csv_file(root / "ceval" / "dev" / "law_dev.csv", [["0", "示例", "甲", "乙", "丙", "丁", "A", "因为"]],
+             ["id", "question", "A", "B", "C", "D", "answer", "explanation"])
+    csv_file(root / "ceval" / "test" / "law_test.csv", [["0", "测试", "甲", "乙", "丙", "丁"]],
+             ["id", "question", "A", "B", "C", "D"])
+    jsonl(root / "lambada" / "lambada_test.jsonl.bz2", [{"text": t} for t in (
+        "Lily saw a red ball and she took the ball", "Tom had a dog called Spot and he loved Spot")], bz2.open)
+    jsonl(root / "mine" / "mc_test.jsonl", [{"context": "Lily had a", "options": [" ball", " cat"], "label": 1}])
+    jsonl(root / "mine" / "cont_test.jsonl", [{"context": "Lily had a", "continuation": " ball"}])
+    return {"hellaswag": root / "hellaswag", "arc_easy": root / "ARC-Easy", "piqa": root / "piqa",
+            "mmlu": root / "mmlu" / "data", "cmmlu": root / "cmmlu", "ceval": root / "ceval",
+            "lambada": root / "lambada" / "lambada_test.jsonl.bz2", "mc": root / "mine" / "mc_test.jsonl",
+            "cont": root / "mine" / "cont_test.jsonl"}
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    return write_all(tmp_path_factory.mktemp("tasks"))
+
+
+# ----------------------------------------------------------------------------------- parsing
+
+def test_each_published_layout_parses(layouts):
+    h = read_task("hellaswag", layouts["hellaswag"])
+    assert len(h.items) == 6 and len(h.fewshot[None]) == 5 and h.primary == "acc_norm"
+    # lm-eval's preprocessing: activity label, ctx_b capitalised, " [title]" -> ". ", tags gone, "  " -> " "
+    assert h.items[0]["query"] == "Making a cake: A woman mixes flour number 0. She"
+    assert h.items[0]["choices"] == ["pours it. into a pan 0.", "eats the bowl.", " sings a song.", "runs away."]  # strip comes first, as lm-eval
+    assert [i["label"] for i in h.items] == [0, 1, 2, 3, 0, 1]
+
+    a = read_task("arc_easy", layouts["arc_easy"])  # gzipped test split, numeric choice labels
+    assert a.items[0]["query"] == "Question: Which thing number 0 is a plant?\nAnswer:"
+    assert a.items[0]["choices"][a.items[0]["label"]] == "a tree" and len(a.fewshot[None]) == 3
+
+    p = read_task("piqa", layouts["piqa"])
+    assert [i["label"] for i in p.items] == [0, 1, 0] and p.items[1]["choices"] == ["twist the lid", "bite it"]
+    assert p.items[0]["query"] == "Question: Open jar 0\nAnswer:"
+
+    m = read_task("mmlu", layouts["mmlu"])
+    assert len(m.items) == 8 and set(m.fewshot) == {"anatomy", "high_school_physics"}
+    assert m.items[0]["query"] == ("What is 0 plus one, in words, with a comma?\nA. one\nB. two\nC. n1\nD. four\nAnswer:")
+    assert m.items[0]["choices"] == ["A", "B", "C", "D"] and [i["label"] for i in m.items[:4]] == [0, 1, 2, 3]
+    assert m.descriptions["high_school_physics"] == \
+        "The following are multiple choice questions (with answers) about high school physics.\n\n"
+    c = read_task("cmmlu", layouts["cmmlu"])
+    assert c.items[0]["query"].endswith("D. 丁\n答案：") and c.items[0]["label"] == 1 and c.items[0]["subject"] == "art"
+    e = read_task("ceval", layouts["ceval"])  # val/ scored, dev/ for shots, the unlabelled test/ untouched
+    assert len(e.items) == 3 and e.items[0]["label"] == 3 and len(e.fewshot["law"]) == 1
+
+    lam = read_task("lambada", layouts["lambada"])
+    assert lam.items[1] == {"query": "Tom had a dog called Spot and he loved", "target": " Spot"} and lam.mode == "cont"
+    assert read_task("mc", layouts["mc"]).items[0]["choices"] == [" ball", " cat"]
+    assert read_task("cont", layouts["cont"]).items[0]["target"] == " ball"
+
+
+# ------------------------------------------------------------------------------------ k-shot
+
+def test_mmlu_two_shot_prompt_is_the_documented_layout(layouts):
+    m = read_task("mmlu", layouts["mmlu"])
+    item = m.items[4]  # the first high_school_physics question
+    prompt = build_prompt(m, item, shots_for(m, 4, item, 2))
+    dev = "What is {} plus one, in words, with a comma?\nA. one\nB. two\nC. n{}\nD. four\nAnswer: C\n\n"
+    assert prompt == ("The following are multiple choice questions (with answers) about high school physics.\n\n"
+                      + dev.format(50, 51) + dev.format(51, 52)
+                      + "What is 0 plus one, in words, with a comma?\nA. one\nB. two\nC. n1\nD. four\nAnswer:")
+    [(context, options)] = requests(m, [item], [4], 2)
+    assert context == prompt and options == [" A", " B", " C", " D"]
+
+
+def test_random_shots_come_from_train_are_seeded_and_never_the_item(layouts, tmp_path):
+    h = read_task("hellaswag", layouts["hellaswag"])
+    h.fewshot[None].append(dict(h.items[2]))  # the train split holding a scored item must not leak it
+    train_queries = {ex["query"] for ex in h.fewshot[None]}
+    for i, item in enumerate(h.items):
+        shots = shots_for(h, i, item, 3)
+        assert len(shots) == 3 and all(s["query"] in train_queries for s in shots)
+        assert all(s["query"] != item["query"] for s in shots)
+        assert shots == shots_for(h, i, item, 3)  # fixed seed: the same prompt every run
+        assert item["query"] not in build_prompt(h, item, shots)[:-len(item["query"])]
+    assert shots_for(h, 0, h.items[0], 3) != shots_for(h, 0, h.items[0], 3, seed=7) or len(h.fewshot[None]) <= 3
+    with pytest.raises(TinyLLMError, match="needs a train split"):
+        shots_for(read_task("mc", layouts["mc"]), 0, read_task("mc", layouts["mc"]).items[0], 1)
+
+
+# ----------------------------------------------------------------------- closed-form scores
+
+class _Out:
+    def __init__(self, logits):
+        self.logits = logits
+
+
+class UniformModel(torch.nn.Module):
+    """Equal logits everywhere: every token has log-probability -log V."""
+
+    def __init__(self, vocab, window=512):
+        super().__init__()
+        self.vocab = vocab
+        self.dummy = torch.nn.Parameter(torch.zeros(1), requires_grad=False)
+        self.config = type("Config", (), {"max_position_embeddings": window})()
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, logits_to_keep=0):
+        n = logits_to_keep or input_ids.shape[1]
+        return _Out(torch.zeros(input_ids.shape[0], n, self.vocab))
+
+
+def test_uniform_model_scores_have_a_closed_form(layouts, tokenizer_dir):
+    """acc: the option with the fewest tokens (ties: the first); acc_norm: fewest tokens per
+    character of the choice. MMLU's one-token letters all tie: the pick is always A."""
+    from eval.tasks import run_task
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    model = UniformModel(len(tok))
+    log_v = math.log(len(tok))
+    for kind in ("hellaswag", "arc_easy", "piqa", "mmlu", "cmmlu"):
+        task = read_task(kind, layouts[kind])
+        out = run_task(model, tok, task, shots=1, limit=None, seed=1234, batch_size=3)
+        n_tok = [[len(tok.encode(" " + c, add_special_tokens=False)) for c in i["choices"]] for i in task.items]
+        acc = [min(range(len(n)), key=lambda j: n[j]) == i["label"] for n, i in zip(n_tok, task.items)]
+        norm = [min(range(len(n)), key=lambda j: n[j] / len(i["choices"][j])) == i["label"]
+                for n, i in zip(n_tok, task.items)]
+        assert out["metrics"]["acc"] == pytest.approx(sum(acc) / len(acc)), kind
+        assert out["metrics"]["acc_norm"] == pytest.approx(sum(norm) / len(norm)), kind
+        assert out["chance"]["acc"] == pytest.approx(sum(1 / len(i["choices"]) for i in task.items) / len(task.items))
+        for n, r in zip(n_tok, out["details"]["items"]):
+            assert r["logprobs"] == pytest.approx([-k * log_v for k in n], abs=1e-3)
+    mmlu = run_task(model, tok, read_task("mmlu", layouts["mmlu"]), 0, None, 1234)
+    assert mmlu["metrics"]["acc"] == 0.25 and mmlu["metrics"]["acc_anatomy"] == 0.25  # labels A, B, C, D
+    assert mmlu["n"]["acc_high_school_physics"] == 4
+    lam = run_task(model, tok, read_task("lambada", layouts["lambada"]), 5, None, 1234)
+    assert lam["details"]["shots"] == 0 and lam["chance"]["acc"] == 0.0
+    n_lam = [len(tok.encode(" " + w, add_special_tokens=False)) for w in ("ball", "Spot")]
+    assert lam["metrics"]["ppl"] == pytest.approx(math.exp(log_v * sum(n_lam) / 2), rel=1e-4)
+
+
+def test_shared_context_scores_equal_one_forward_per_option(tokenizer_dir):
+    """The one-pass scoring of one-token options gives the per-option scores of eval.likelihood."""
+    from eval.likelihood import continuation_logprobs
+    from tinyllm.model import build_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    model = build_model("tiny", len(tok), 256, seed=3).eval()
+    reqs = [("Lily had a red ball.\nAnswer:", [" A", " B", " C", " D"]), ("Tom", [" went to the park", " A"])]
+    got = score_requests(model, tok, reqs, batch_size=2)
+    for (context, conts), (lps, _) in zip(reqs, got):
+        assert lps == pytest.approx(continuation_logprobs(model, tok, [(context, c) for c in conts]), abs=1e-4)
+
+
+def test_an_untrained_model_scores_chance_on_a_generated_mmlu(tokenizer_dir, tmp_path):
+    """400 generated questions with uniformly drawn answers, 2 untrained tiny models: 800 picks, right
+    with probability 1/4 each, so within 3 standard errors (4.6 pts at n=800) of 25%."""
+    from eval.tasks import run_task
+    from tinyllm.model import build_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    rng = random.Random(0)
+    rows = [[f"Lily has {i} apples. How many does Tom have?", *[str(rng.randrange(50)) for _ in range(4)],
+             rng.choice("ABCD")] for i in range(400)]
+    csv_file(tmp_path / "test" / "counting_test.csv", rows)
+    task = read_task("mmlu", tmp_path)
+    tok = load_tokenizer(tokenizer_dir)
+    hits = []
+    for seed in (0, 1):
+        model = build_model("tiny", len(tok), 256, seed=seed).eval()
+        out = run_task(model, tok, task, 0, None, 1234, batch_size=100)
+        hits += [r["correct"] for r in out["details"]["items"]]
+    acc = sum(hits) / len(hits)
+    assert abs(acc - 0.25) < 3 * binomial_stderr(0.25, len(hits)), acc
+
+
+# ---------------------------------------------------------------------------------- bad files
+
+@pytest.mark.parametrize("kind, name, content, message", [
+    ("hellaswag", "hellaswag_val.jsonl", '{"ctx": "a", "endings": ["x", "y"]}', r"hellaswag_val.jsonl:1: missing 'label'"),
+    ("hellaswag", "hellaswag_val.jsonl", '{"ctx": "a", "endings": ["x", "y"], "label": 2}\n',
+     r":1: 'label' 2 is not an index"),
+    ("arc_easy", "ARC-Easy-Test.jsonl", json.dumps(arc_record(0, "E")), r"Test.jsonl:1: answerKey 'E' is not one of"),
+    ("arc_easy", "ARC-Easy-Test.jsonl", "\n{not json", r"Test.jsonl:2: not valid JSON"),
+    ("mmlu", "x_test.csv", "q,a,b,c,d,A\nq,a,b,c,d,E\n", r"x_test.csv:2: answer 'E' is not one of A, B, C, D"),
+    ("mmlu", "x_test.csv", "q,a,b\n", r"x_test.csv:1: 3 columns"),
+    ("ceval", "x_test.csv", "id,question,A,B,C,D\n0,q,a,b,c,d\n", r"x_test.csv:1: no 'answer' column"),
+    ("mc", "t.jsonl", '{"context": "a", "options": ["x", "y"], "label": 5}', r"t.jsonl:1: 'label' must be an index"),
+    ("cont", "t.jsonl", '{"context": "a"}', r"t.jsonl:1: needs string 'context' and non-empty 'continuation'"),
+    ("lambada", "l.txt", "one two\nsolo\n", r"l.txt:2: needs 'text'"),
+    ("piqa", "valid.jsonl", '{"goal": "g", "sol1": "a", "sol2": "b"}', r"no labels file beside it"),
+])
+def test_bad_files_are_one_line_naming_the_place(tmp_path, kind, name, content, message):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(TinyLLMError, match=message) as err:
+        read_task(kind, tmp_path / name)
+    assert "\n" not in str(err.value)
+
+
+def test_piqa_label_count_and_bad_specs(tmp_path):
+    from eval.tasks import parse_task_spec
+
+    jsonl(tmp_path / "valid.jsonl", [{"goal": "g", "sol1": "a", "sol2": "b"}] * 2)
+    (tmp_path / "valid-labels.lst").write_text("0\n1\n1\n")
+    with pytest.raises(TinyLLMError, match=r"valid-labels.lst: 3 labels for 2 records"):
+        read_task("piqa", tmp_path / "valid.jsonl")
+    (tmp_path / "valid-labels.lst").write_text("0\n2\n")
+    with pytest.raises(TinyLLMError, match=r"valid-labels.lst:2: label '2' is not 0 or 1"):
+        read_task("piqa", tmp_path / "valid.jsonl")
+    assert parse_task_spec("mc:story=a/b.jsonl") == ("mc", "story", "a/b.jsonl")
+    for spec, message in [("hellaswag", "expected KIND=PATH"), ("squad=x", "unknown task 'squad'")]:
+        with pytest.raises(TinyLLMError, match=message):
+            parse_task_spec(spec)
+    with pytest.raises(TinyLLMError, match="not found"):
+        read_task("arc_easy", tmp_path / "nothing")
