@@ -7,7 +7,9 @@
 
 Suites (default: all but dialogue, which needs --dialogues):
   ppl         perplexity and bits per byte on --ppl-data: a shard directory (its val split), a
-              text / JSONL file, or synthetic:SPLIT:N:SEED (default synthetic:test:200:1000);
+              text / JSONL file, or synthetic:SPLIT:N:SEED (default synthetic:test:200:1000), each
+              document scored from its own <s>; and window_loss, the same text as one stream in
+              non-overlapping context-length windows (the validation loss llama2.c / nanoGPT publish);
   cloze       eval/benchmarks/story_cloze.jsonl: the story up to a later mention of one of its
               facts, 4 options scored by log-likelihood (acc, acc_norm, and acc per fact kind);
   qa          eval/benchmarks/story_qa.jsonl: a question about a short story; 4 answer sentences

@@ -83,6 +83,7 @@ def write_all(root):
     jsonl(root / "lambada" / "lambada_test.jsonl.bz2", [{"text": t} for t in (
         "Lily saw a red ball and she took the ball", "Tom had a dog called Spot and he loved Spot")], bz2.open)
     jsonl(root / "mine" / "mc_test.jsonl", [{"context": "Lily had a", "options": [" ball", " cat"], "label": 1}])
+    jsonl(root / "mine" / "mc_train.jsonl", [{"context": "Tom saw a", "options": [" dog", " sun"], "label": 0}])
     jsonl(root / "mine" / "cont_test.jsonl", [{"context": "Lily had a", "continuation": " ball"}])
     return {"hellaswag": root / "hellaswag", "arc_easy": root / "ARC-Easy", "piqa": root / "piqa",
             "mmlu": root / "mmlu" / "data", "cmmlu": root / "cmmlu", "ceval": root / "ceval",
@@ -156,7 +157,7 @@ def test_random_shots_come_from_train_are_seeded_and_never_the_item(layouts, tmp
         assert item["query"] not in build_prompt(h, item, shots)[:-len(item["query"])]
     assert shots_for(h, 0, h.items[0], 3) != shots_for(h, 0, h.items[0], 3, seed=7) or len(h.fewshot[None]) <= 3
     with pytest.raises(TinyLLMError, match="needs a train split"):
-        shots_for(read_task("mc", layouts["mc"]), 0, read_task("mc", layouts["mc"]).items[0], 1)
+        shots_for(read_task("cont", layouts["cont"]), 0, read_task("cont", layouts["cont"]).items[0], 1)
 
 
 # ----------------------------------------------------------------------- closed-form scores
@@ -285,3 +286,98 @@ def test_piqa_label_count_and_bad_specs(tmp_path):
             parse_task_spec(spec)
     with pytest.raises(TinyLLMError, match="not found"):
         read_task("arc_easy", tmp_path / "nothing")
+
+
+# --------------------------------------------------------------------------- windowed perplexity
+
+class BigramModel(torch.nn.Module):
+    def __init__(self, table):
+        super().__init__()
+        self.log_p = torch.nn.Parameter(torch.log(table / table.sum(1, keepdim=True)), requires_grad=False)
+        self.config = type("Config", (), {"max_position_embeddings": 4})()
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, logits_to_keep=0):
+        return _Out(self.log_p[input_ids])
+
+
+def test_window_loss_cuts_one_stream_across_documents():
+    """Windows of 4 over the stream <s> 1 2 | <s> 3 | <s> 4 5 2 (9 tokens): 2 whole windows predict
+    stream[1..8]; the 9th token would need a partial window and is dropped, as llama2.c drops it.
+    A bigram model's loss is then the mean of -log p over those 8 transitions, boundaries included."""
+    from eval.likelihood import windowed_loss
+
+    model = BigramModel(torch.rand(6, 6, generator=torch.Generator().manual_seed(0)) + 0.1)
+    docs = [[0, 1, 2], [0, 3], [0, 4, 5, 2]]
+    stream = [t for d in docs for t in d]
+    out = windowed_loss(model, docs, batch_size=1)
+    expected = -sum(float(model.log_p[a, b]) for a, b in zip(stream[:8], stream[1:9])) / 8
+    assert (out["windows"], out["window_tokens"], out["window"]) == (2, 8, 4)
+    assert out["window_loss"] == pytest.approx(expected, abs=1e-5)
+    assert windowed_loss(model, docs, batch_size=2)["window_loss"] == pytest.approx(expected, abs=1e-5)
+    short = windowed_loss(model, [[0, 1, 2]])  # shorter than a window: the stream as one window
+    assert short["window_tokens"] == 2
+    uniform = UniformModel(6, window=4)
+    assert windowed_loss(uniform, docs)["window_loss"] == pytest.approx(math.log(6))
+
+
+# ------------------------------------------------------------------- eval.run, compare, card
+
+@pytest.fixture(scope="module")
+def random_checkpoint(tokenizer_dir, tmp_path_factory):
+    from tinyllm.model import build_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    out = tmp_path_factory.mktemp("tasks_ckpt") / "pretrain" / "final"
+    build_model("tiny", len(tok), 256, seed=0, bos_id=tok.bos_token_id, eos_id=tok.eos_token_id,
+                pad_id=tok.pad_token_id).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_eval_run_tasks_compare_and_report_card(random_checkpoint, layouts, tmp_path, capsys):
+    from eval.compare import main as compare_main
+    from eval.run import main as run_main
+
+    tasks = ["--task", f"mmlu={layouts['mmlu']}", "--task", f"hellaswag={layouts['hellaswag']}",
+             "--task", f"lambada={layouts['lambada']}", "--task", f"mc:mine={layouts['mc']}"]
+    run_main([str(random_checkpoint), *tasks, "--shots", "1", "--limit", "2", "--out", str(tmp_path / "a")])
+    a = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert list(a["suites"]) == ["mmlu", "hellaswag", "lambada", "mine", "summary"]  # --task alone: no suites
+    assert a["n"]["mmlu/acc"] == 4 and a["n"]["mmlu/acc_anatomy"] == 2  # --limit per subject
+    assert a["chance"]["mmlu/acc"] == 0.25 and a["chance"]["mine/acc"] == 0.5 and a["chance"]["lambada/acc"] == 0
+    assert a["suites"]["hellaswag"]["shots"] == 1 and a["suites"]["lambada"]["shots"] == 0
+    assert a["suites"]["mmlu"]["example_prompt"].count("Answer: C\n\n") == 1
+    per_task = a["suites"]["summary"]["per_task"]
+    assert per_task["hellaswag"] == pytest.approx((a["metrics"]["hellaswag/acc_norm"] - 0.25) / 0.75)
+    assert a["metrics"]["summary/centred"] == pytest.approx(sum(per_task.values()) / 4)
+    assert "| mmlu/acc_high_school_physics |" in (tmp_path / "a" / "results.md").read_text()
+
+    run_main([str(random_checkpoint), "--suite", "cloze,ppl", *tasks[:2], "--limit", "3", "--out", str(tmp_path / "b"),
+              "--label", "sft"])
+    b = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert list(b["suites"]) == ["cloze", "ppl", "mmlu", "summary"] and b["n"]["ppl/window_loss"] > 0
+    assert 3 < b["metrics"]["ppl/window_loss"] < 8  # untrained: about log(vocab 512) = 6.2 nats
+
+    capsys.readouterr()
+    compare_main([str(tmp_path / "a"), str(tmp_path / "b"), "--card", str(tmp_path / "report.md")])
+    assert "| summary/centred |" in capsys.readouterr().out
+    card = (tmp_path / "report.md").read_text()
+    assert "pretrain → sft" in card and "## Standard tasks (0, 1-shot)" in card
+    assert "| mmlu centred | 0.0% |" in card and "| **summary/centred** |" in card
+    assert "| lambada/acc | 0.0% |" in card and card.count("| hellaswag/acc_norm | 25.0% |") == 1
+    assert "| cloze/acc | 25.0% | – |" in card and "| ppl/window_loss |" in card
+    assert "acc_anatomy" not in card  # per-subject rows stay in results.md
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "mmlu"], "expected KIND=PATH"),
+    (["--task", "mc:cloze=x.jsonl"], "name 'cloze' is taken"),
+    (["--task", "mc=/nonexistent.jsonl"], "not found"),
+    (["--task", "mc=x", "--shots", "-1"], "--shots must be at least 0"),
+])
+def test_eval_run_refuses_bad_task_arguments(random_checkpoint, tmp_path, argv, message):
+    from eval.run import main as run_main
+
+    with pytest.raises(TinyLLMError, match=message):
+        run_main([str(random_checkpoint), "--out", str(tmp_path), *argv])
