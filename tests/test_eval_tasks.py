@@ -381,3 +381,52 @@ def test_eval_run_refuses_bad_task_arguments(random_checkpoint, tmp_path, argv, 
 
     with pytest.raises(TinyLLMError, match=message):
         run_main([str(random_checkpoint), "--out", str(tmp_path), *argv])
+
+
+# ------------------------------------------------------------------------------- lm-eval parity
+
+def test_lm_eval_yamls_are_written_per_task_and_subject(layouts, tmp_path):
+    from eval.tasks.lm_eval import documents, write_tasks
+
+    written = write_tasks([f"mmlu={layouts['mmlu']}", f"lambada={layouts['lambada']}"], tmp_path)
+    assert written == {"mmlu": ["tinyllm_mmlu_anatomy", "tinyllm_mmlu_high_school_physics"], "lambada": ["tinyllm_lambada"]}
+    text = (tmp_path / "tinyllm_mmlu_anatomy.yaml").read_text()
+    assert "tag: tinyllm_mmlu" in text and "sampler: first_n" in text and '  subject: "anatomy"' in text
+    assert "output_type: loglikelihood" in (tmp_path / "tinyllm_lambada.yaml").read_text()
+    docs = documents("mmlu", str(layouts["mmlu"]), "anatomy")
+    assert len(docs["test"]) == 4 and len(docs["train"]) == 5
+    assert docs["test"][0]["description"].startswith("<s>The following are")
+
+
+@pytest.mark.slow
+def test_lm_eval_scores_every_fixture_task_like_eval_run(layouts, random_checkpoint, tmp_path):
+    """`lm_eval --model hf` with the written YAMLs: per item, the same log-likelihoods and picks as
+    eval.run --task (0-shot everywhere, and 1-shot on the MMLU-style tasks, whose shots are the
+    dev split's first; pip install -e '.[lm-eval]'; pytest -m slow)."""
+    lm_eval = pytest.importorskip("lm_eval")
+    from lm_eval.tasks import TaskManager
+
+    from eval.tasks import run_task
+    from eval.tasks.lm_eval import write_tasks
+    from tinyllm.model import load_checkpoint
+
+    model, tok = load_checkpoint(random_checkpoint)
+    specs = {kind: f"{kind}={path}" for kind, path in layouts.items()}
+    written = write_tasks(list(specs.values()), tmp_path)
+    for shots, kinds in ((0, list(layouts)), (1, ["mmlu", "cmmlu", "ceval"])):
+        names = [n for k in kinds for n in written[k]]
+        out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={random_checkpoint},dtype=float32",
+                                      tasks=names, num_fewshot=shots, device="cpu", batch_size=4, log_samples=True,
+                                      task_manager=TaskManager(include_path=str(tmp_path)))
+        for kind in kinds:
+            ours = run_task(model, tok, read_task(kind, layouts[kind]), shots, None, 1234)["details"]["items"]
+            theirs = [s for n in written[kind] for s in sorted(out["samples"][n], key=lambda s: s["doc_id"])]
+            assert len(theirs) == len(ours), kind
+            for s, r in zip(theirs, ours):
+                lls = [float(x[0]) for x in s["filtered_resps"]]
+                if "logprobs" in r:
+                    assert lls == pytest.approx(r["logprobs"], abs=1e-3), (kind, shots)
+                    assert s["acc"] == float(r["correct"]) and s["acc_norm"] == float(r["correct_norm"]), kind
+                else:
+                    assert lls[0] == pytest.approx(r["logprob"], abs=1e-3), kind
+                    assert bool(s["acc"]) == r["greedy"], kind
