@@ -202,6 +202,20 @@ def test_uniform_model_scores_have_a_closed_form(layouts, tokenizer_dir):
         assert out["chance"]["acc"] == pytest.approx(sum(1 / len(i["choices"]) for i in task.items) / len(task.items))
         for n, r in zip(n_tok, out["details"]["items"]):
             assert r["logprobs"] == pytest.approx([-k * log_v for k in n], abs=1e-3)
+    # acc_norm divides by the choice's own characters, not counting the delimiter: a pair whose
+    # pick flips if the " " were counted shows which one is used.
+    from eval.tasks.formats import Task
+
+    words = ["a", "I", "ball", "the red ball", "xyzzy", "elephant", "Spot", "qq", "zebra crossing", "a b c d", "Lily"]
+    n_of = {w: len(tok.encode(" " + w, add_special_tokens=False)) for w in words}
+    flips = [(x, y) for i, x in enumerate(words) for y in words[i + 1:]  # each pair once: (y, x) would mirror it
+             if (n_of[x] / len(x) < n_of[y] / len(y)) != (n_of[x] / (len(x) + 1) < n_of[y] / (len(y) + 1))]
+    assert flips, "no word pair separates the two normalisations with this tokenizer"
+    items = [{"query": "Q:", "choices": list(pair), "label": 0} for pair in flips]
+    out = run_task(model, tok, Task("piqa", "flips", items), 0, None, 1234)
+    expected = [n_of[x] / len(x) <= n_of[y] / len(y) for x, y in flips]  # a tie picks the first
+    assert out["metrics"]["acc_norm"] == pytest.approx(sum(expected) / len(expected))
+
     mmlu = run_task(model, tok, read_task("mmlu", layouts["mmlu"]), 0, None, 1234)
     assert mmlu["metrics"]["acc"] == 0.25 and mmlu["metrics"]["acc_anatomy"] == 0.25  # labels A, B, C, D
     assert mmlu["n"]["acc_high_school_physics"] == 4
