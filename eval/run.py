@@ -31,6 +31,7 @@ Standard tasks from local files (eval.tasks; with --task and no --suite, only th
   (acc - chance) / (1 - chance) over the tasks run.
     python -m eval.run runs/quickstart/pretrain/final --task hellaswag=data/hellaswag --task mmlu=data/mmlu/data \
         --shots 5 --limit 100
+  The same files as lm-eval-harness tasks: python -m eval.tasks.lm_eval --task ... --out DIR.
 
 Every suite runs the same way on every checkpoint, so stages compare row by row; multiple-
 choice rows come with their chance level (25% for the 4-option benchmarks).
