@@ -16,8 +16,10 @@ Windowed loss (what llama2.c and nanoGPT report as validation loss): the documen
 as one token stream, each opened by `<s>` (llama2.c's pretokenized layout), cut into
 non-overlapping windows of the context length; every window predicts its tokens from its own
 start only, across document boundaries, and a last partial window is dropped as llama2.c drops
-it (kept only when the stream is shorter than one window). Lower than per-document perplexity
-suggests, since most tokens see a full window; it is the number to put beside their tables.
+it (kept only when the stream is shorter than one window). It differs from per-document
+perplexity both ways: it also predicts each document's `<s>` (where the previous one ends) and
+cuts documents at window starts, while later windows read across boundaries; it is the number to
+put beside their tables.
 """
 
 import math

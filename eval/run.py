@@ -80,6 +80,8 @@ def evaluate_model(model, tok, checkpoint, opts: EvalOptions, label: str | None 
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "settings": dataclasses.asdict(opts),
                "metrics": {}, "chance": {}, "n": {}, "suites": {}, "seconds": 0.0}
     start = time.time()
+    # Standard tasks are read first, so a bad file stops the run before any suite's minutes are spent.
+    tasks = [(name, read_task(kind, path)) for kind, name, path in check_task_specs(opts.tasks, SUITE_NAMES)]
     for name in tqdm(opts.suites, desc=results["label"], unit="suite", disable=not progress or None):
         t0 = time.time()
         suite = SUITES[name](model, tok, opts)
@@ -89,8 +91,7 @@ def evaluate_model(model, tok, checkpoint, opts: EvalOptions, label: str | None 
         if "samples" in suite:
             details["samples"] = suite["samples"]
         results["suites"][name] = details
-    for kind, name, path in check_task_specs(opts.tasks, SUITE_NAMES):
-        task = read_task(kind, path)
+    for name, task in tasks:
         out = run_task(model, tok, task, opts.shots, opts.limit, opts.seed, opts.batch_size, progress, name)
         for part in ("metrics", "chance", "n"):
             results[part].update({f"{name}/{k}": v for k, v in out[part].items()})
