@@ -21,7 +21,7 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
-from tinyllm.textio import data_suffix, open_binary, open_text
+from tinyllm.textio import bad_text, data_suffix, open_binary, open_text
 from tinyllm.records import iter_records
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
@@ -73,19 +73,32 @@ def _pick_text(record, where: str, field: str | None):
 
 
 def _iter_txt(path: Path, stats: SourceStats | None = None):
-    lines, separated = [], False
-    with open_text(path) as f:
-        for line in f:
+    """(path:line of the document's first line, its text), or a ValueError for a document with a
+    line that is not clean text (bytes that are not UTF-8, control characters): the whole document
+    is then one bad record, never silently re-encoded."""
+    lines, separated, start, problem = [], False, 0, None
+
+    def finish():
+        where = f"{path}:{start}"
+        return (where, ValueError(problem)) if problem else (where, "".join(lines).strip("\n"))
+
+    with open_text(path, errors="surrogateescape") as f:
+        for lineno, line in enumerate(f, 1):
             stripped = line.strip()
             separated = separated or stripped == EOT
             if stripped == "" or stripped == EOT:
                 if lines:
-                    yield None, "".join(lines).strip("\n")
-                    lines = []
+                    yield finish()
+                    lines, problem = [], None
             else:
+                if not lines:
+                    start = lineno
+                bad = problem is None and bad_text(line)
+                if bad:
+                    problem = f"{path}:{lineno}: {bad}"
                 lines.append(line)
     if lines:
-        yield None, "".join(lines).strip("\n")
+        yield finish()
     if not separated and stats is not None:
         stats.paragraph_files.append(str(path))
 
@@ -216,6 +229,13 @@ def _documents(files, field, skip_bad, stats):
                     raise TinyLLMError(f"{item} (pass --skip-bad to skip such records)")
                 stats.skipped += 1
                 stats.first_skip = stats.first_skip or str(item)
+                continue
+            problem = bad_text(item)  # escaped in JSON (\u0000) or from any other source
+            if problem:
+                if not skip_bad:
+                    raise TinyLLMError(f"{where}: {problem} (pass --skip-bad to skip such records)")
+                stats.skipped += 1
+                stats.first_skip = stats.first_skip or f"{where}: {problem}"
                 continue
             if item.strip():
                 stats.documents += 1

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from tinyllm.chat import prompt_ids, reply_text
 from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
-from tinyllm.generate import SamplingOptions, add_sampling_args, generate, sampling_options, stop_ids
-from tinyllm.model import load_checkpoint
+from tinyllm.generate import SamplingOptions, add_sampling_args, fit_prompt, generate, sampling_options, stop_ids
+from tinyllm.model import load_checkpoint, model_window
 
 HELP = "commands: /reset, /system TEXT, /history, /help, /quit"
 DEFAULTS = SamplingOptions(do_sample=True, temperature=0.7, top_k=50, top_p=0.95, max_new_tokens=128)
@@ -58,13 +58,16 @@ def reply(model, tok, messages, opts: SamplingOptions, out=None) -> str:
     """Generate (streaming to `out`, default stdout) the assistant's answer to `messages`; return its text."""
     out = out or sys.stdout
     ids = prompt_ids(tok, messages)
-    limit = model.config.max_position_embeddings - opts.max_new_tokens
+    limit = model_window(model) - opts.max_new_tokens
     while len(ids) > limit and len(messages) > 2:
         # Forget the oldest exchange (keeping a system message) rather than overrun the context.
         first = 1 if messages[0]["role"] == "system" else 0
         del messages[first:first + 2]
         out.write("[the oldest turns no longer fit the context and were dropped]\n")
         ids = prompt_ids(tok, messages)
+    ids, note = fit_prompt(ids, model_window(model), opts.max_new_tokens, "conversation")
+    if note:
+        out.write(f"[{note[len('note: '):]}]\n")
     new = generate(model, tok, ids, opts, streamer=make_streamer(tok, out))
     return reply_text(tok, new)
 
@@ -108,7 +111,9 @@ def parse_args(argv=None) -> ChatOptions:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="fine-tuned model directory (or a LoRA adapter directory)")
-    parser.add_argument("--prompt", help="answer this one message and exit")
+    parser.add_argument("--prompt", help="answer this one message and exit (an empty one is refused; a conversation "
+                                         "longer than the model's context, less --max-new-tokens, is cut from the "
+                                         "left with a note)")
     parser.add_argument("--system", help="system message")
     parser.add_argument("--allow-pickle-weights", action="store_true",
                         help="load pickled .bin weights (can run code when unpickled; trusted files only)")
@@ -121,6 +126,8 @@ def parse_args(argv=None) -> ChatOptions:
 
 def run(opts: ChatOptions) -> int:
     opts.sampling.check()
+    if opts.prompt is not None and not opts.prompt.strip():
+        raise TinyLLMError("--prompt is empty; give the message to answer")
     model, tok = load_checkpoint(opts.checkpoint, allow_pickle=opts.allow_pickle_weights)
     if tok.chat_template is None:
         raise TinyLLMError(f"{opts.checkpoint}: the tokenizer has no chat template; this is not a chat model")

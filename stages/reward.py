@@ -16,7 +16,6 @@ reloads with the same scores, score head included (tested).
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from tinyllm import patches
 from tinyllm.distributed import uses_deepspeed
@@ -46,12 +45,16 @@ def load_reward_init(checkpoint: str, seed: int):
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
+    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
     from tinyllm.model import weights_format
     from tinyllm.tokenizer import load_tokenizer
 
-    if not (Path(checkpoint) / "config.json").is_file():
-        raise TinyLLMError(f"{checkpoint}: not a checkpoint directory (no config.json)")
+    config = read_config(checkpoint)
+    check_config(config, checkpoint)
     tok = load_tokenizer(checkpoint)
+    check_tokenizer_fits(config, tok, checkpoint)
+    weights_format(checkpoint)
+    check_weights(config, checkpoint)
     if tok.pad_token_id is None:
         raise TinyLLMError(f"{checkpoint}: the tokenizer has no pad token (the score head needs one to find the last token)")
     torch.manual_seed(seed)

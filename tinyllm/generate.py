@@ -101,6 +101,22 @@ def text_prompt_ids(tok, text: str) -> list[int]:
     return [tok.bos_token_id, *tok.encode(text, add_special_tokens=False)]
 
 
+def fit_prompt(ids: list[int], window: int, max_new_tokens: int, where: str = "prompt") -> tuple[list[int], str | None]:
+    """(ids that fit the model's context with room for `max_new_tokens`, a note when cut).
+
+    A prompt too long is cut from the left (its opening token, <s>, kept): the end of a prompt is
+    what the continuation follows. Refused when the new tokens alone fill the context."""
+    room = window - max_new_tokens
+    if room < 2:
+        raise TinyLLMError(f"--max-new-tokens {max_new_tokens} leaves no room for a {where} in the model's context "
+                           f"of {window} tokens; lower it")
+    if len(ids) <= room:
+        return ids, None
+    kept = ids[:1] + ids[len(ids) - room + 1:]
+    return kept, (f"note: the {where} is {len(ids)} tokens; its first {len(ids) - len(kept)} were cut to fit the "
+                  f"model's context of {window} with {max_new_tokens} new tokens")
+
+
 def cache_arguments(model, cache: str = "auto") -> dict:
     """generate() arguments for the KV cache. A static cache on a GPU is what pays: transformers then
     decodes with a torch.compile'd forward (CUDA graphs, no per-token Python or allocation). `auto`

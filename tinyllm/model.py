@@ -101,6 +101,7 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
+    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
     from tinyllm.tokenizer import load_tokenizer
 
     path = Path(checkpoint)
@@ -109,8 +110,14 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
         return _load_adapter(path, train)
     if not (path / "config.json").is_file():
         raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
+    # The config first: the tokenizer loader reads config.json too and would blame itself for it.
+    config = read_config(path)
+    check_config(config, path)
     tok = load_tokenizer(path)
-    model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=weights_format(path, allow_pickle))
+    check_tokenizer_fits(config, tok, path)
+    safetensors = weights_format(path, allow_pickle)
+    check_weights(config, path)  # before from_pretrained allocates what config.json describes
+    model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=safetensors)
     if getattr(model, "is_loaded_in_4bit", False):  # a stages.quantize checkpoint: see tinyllm.patches
         portable_4bit(model)
     model.train(train)

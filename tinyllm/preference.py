@@ -107,14 +107,32 @@ def load_preferences(path, split: str | None = None):
     path = Path(path)
     if not (path / INFO_FILE).is_file():
         raise TinyLLMError(f"{path}: not a preference dataset (no {INFO_FILE}; make it with data_prep.preference)")
-    data = load_from_disk(str(path), keep_in_memory=True)
-    if split is None:
-        return data
-    if split not in data:
-        raise TinyLLMError(f"{path}: no '{split}' split (it has {', '.join(data)})")
-    if len(data[split]) == 0:
-        raise TinyLLMError(f"{path}: the '{split}' split is empty")
-    return data[split]
+    try:
+        data = load_from_disk(str(path), keep_in_memory=True)
+    except Exception as err:  # datasets / pyarrow raise many types for damaged files
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise TinyLLMError(f"{path}: cannot read the preference dataset ({type(err).__name__}: {first})") from None
+    if not hasattr(data, "keys"):
+        raise TinyLLMError(f"{path}: not a preference dataset with splits {', '.join(SPLITS)} (one split only)")
+    for name in ([split] if split else SPLITS):
+        if name not in data:
+            raise TinyLLMError(f"{path}: no '{name}' split (it has {', '.join(data)})")
+        check_pairs(data[name], f"{path} [{name}]")
+    return data if split is None else data[split]
+
+
+def check_pairs(rows, where: str) -> None:
+    """Every row a valid pair (to_pair's rules), or one line naming the split and row index."""
+    if len(rows) == 0:
+        raise TinyLLMError(f"{where}: the split is empty")
+    missing = [c for c in ("prompt", "chosen", "rejected") if c not in rows.column_names]
+    if missing:
+        raise TinyLLMError(f"{where}: missing column(s) {', '.join(missing)} (columns: {', '.join(rows.column_names)})")
+    for i, row in enumerate(rows):
+        try:
+            to_pair(row, f"{where} row {i}")
+        except ValueError as err:
+            raise TinyLLMError(str(err)) from None
 
 
 # --- Measurements ------------------------------------------------------------------------------
@@ -276,23 +294,23 @@ def reward_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = Fa
 
 def load_reward_model(path):
     """(LlamaForSequenceClassification, tokenizer) from a stages.reward checkpoint."""
-    import json
-
     from transformers import AutoModelForSequenceClassification
 
+    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
+    from tinyllm.model import weights_format
     from tinyllm.tokenizer import load_tokenizer
 
     path = Path(path)
-    config = path / "config.json"
-    if not config.is_file():
-        raise TinyLLMError(f"{path}: not a checkpoint directory (no config.json)")
-    architectures = json.loads(config.read_text()).get("architectures") or []
-    if not any(a.endswith("ForSequenceClassification") for a in architectures):
-        raise TinyLLMError(f"{path}: not a reward model ({', '.join(architectures) or 'no architecture'}); "
+    config = read_config(path)
+    architectures = config.get("architectures") or []
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        raise TinyLLMError(f"{path}: not a reward model ({', '.join(map(str, architectures)) or 'no architecture'}); "
                            f"train one with stages.reward")
+    check_config(config, path)
     tok = load_tokenizer(path)
-    from tinyllm.model import weights_format
-
-    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=weights_format(path))
+    check_tokenizer_fits(config, tok, path)
+    safetensors = weights_format(path)
+    check_weights(config, path)
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=safetensors)
     model.eval()
     return model, tok

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tinyllm.atomic import atomic_dir
+from tinyllm.checkpoint_check import verify_checkpoint
 from tinyllm.errors import TinyLLMError
 from tinyllm.generate import SamplingOptions, generate, text_prompt_ids
 from tinyllm.model import load_checkpoint, model_window
@@ -97,6 +98,7 @@ def check_keep_modules(checkpoint, keep_modules) -> None:
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.quantizers.quantizers_utils import should_convert_module
 
+    verify_checkpoint(checkpoint)  # a config of a billion layers would be built here, even on meta
     config = AutoConfig.from_pretrained(str(checkpoint))
     with torch.device("meta"):  # module names only: no weights are allocated or read
         model = AutoModelForCausalLM.from_config(config)
@@ -148,6 +150,7 @@ def load_quantized(checkpoint, device: str = "cpu"):
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    verify_checkpoint(checkpoint)
     model = AutoModelForCausalLM.from_pretrained(str(checkpoint), device_map={"": device}, use_safetensors=True)
     model.eval()
     return portable_4bit(model), load_tokenizer(checkpoint)

@@ -11,15 +11,19 @@ from pathlib import Path
 from typing import Callable
 
 from tinyllm.errors import TinyLLMError
-from tinyllm.textio import COMPRESSIONS, data_suffix, open_text
+from tinyllm.textio import COMPRESSIONS, bad_text, data_suffix, open_text
 
 
 def _jsonl_records(path: Path):
-    with open_text(path) as f:
+    with open_text(path, errors="surrogateescape") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
+            problem = bad_text(line)  # raw control characters are invalid JSON already; this is for bytes
+            if problem and problem.startswith("not UTF-8"):
+                yield where, ValueError(f"{where}: {problem}")
+                continue
             try:
                 yield where, json.loads(line)
             except json.JSONDecodeError as err:
@@ -55,7 +59,11 @@ def _json_array_records(path: Path, chunk_chars: int = 1 << 20):
                     if not started and not buf.strip():
                         return
                     raise TinyLLMError(f"{path}: not a valid JSON array (item {index}: {err.msg})") from None
-                more = f.read(chunk_chars)
+                try:
+                    more = f.read(chunk_chars)
+                except UnicodeDecodeError as err:
+                    raise TinyLLMError(f"{path}: not UTF-8 (undecodable byte 0x{err.object[err.start]:02x} near "
+                                       f"item {index}; convert the file to UTF-8)") from None
                 eof = more == ""
                 buf, pos = buf[pos:] + more, 0
                 continue

@@ -101,7 +101,52 @@ def load_sft(path, tokenizer=None) -> dict:
     if tokenizer is not None and data.get("tokenizer_fingerprint") != fingerprint(tokenizer):
         raise TinyLLMError(f"{path}: made with tokenizer {data.get('tokenizer_fingerprint')}, not the one in use "
                            f"({fingerprint(tokenizer)}); run data_prep.sft again with this tokenizer")
+    tokens, target = check_samples(data.get("samples"), path, len(tokenizer) if tokenizer is not None else None)
+    data["tokens"], data["target_tokens"] = tokens, target  # counted, not taken from the header
     return data
+
+
+def check_samples(samples, path, vocab: int | None) -> tuple[int, int]:
+    """(tokens, trained tokens) of a file's samples, or one line naming the file and sample index.
+
+    The pickle is plain data but may have been edited by hand or made by another tool: this is
+    what keeps a bad id or mask from becoming a traceback (or a NaN loss) mid-training.
+    """
+    if not isinstance(samples, list):
+        raise TinyLLMError(f"{path}: 'samples' must be a list of samples, got {type(samples).__name__}")
+    if not samples:
+        raise TinyLLMError(f"{path}: no samples")
+    tokens = target = 0
+    for i, s in enumerate(samples):
+        where = f"{path}: sample {i}"
+        if not isinstance(s, dict):
+            raise TinyLLMError(f"{where}: expected a dict with input_ids and assistant_mask, got {type(s).__name__}")
+        ids, mask = s.get("input_ids"), s.get("assistant_mask")
+        for key, value in (("input_ids", ids), ("assistant_mask", mask)):
+            if not isinstance(value, list) or not value:
+                raise TinyLLMError(f"{where}: '{key}' must be a non-empty list, got {_describe(value)}")
+        bad = next((t for t in ids if type(t) is not int), None)
+        if bad is not None:
+            raise TinyLLMError(f"{where}: 'input_ids' holds {_describe(bad)}, not an integer token id")
+        low, high = min(ids), max(ids)
+        if low < 0 or (vocab is not None and high >= vocab):
+            raise TinyLLMError(f"{where}: token id {low if low < 0 else high} outside the tokenizer's vocab "
+                               f"[0, {vocab if vocab is not None else 'inf'})")
+        if len(mask) != len(ids):
+            raise TinyLLMError(f"{where}: 'assistant_mask' has {len(mask)} values for {len(ids)} input_ids")
+        if any(type(m) not in (int, bool) or m not in (0, 1) for m in mask):
+            raise TinyLLMError(f"{where}: 'assistant_mask' values must be 0 or 1")
+        tokens += len(ids)
+        target += sum(mask)
+    if target == 0:
+        raise TinyLLMError(f"{path}: no sample has a trained token (every assistant_mask is all zeros), so there "
+                           f"is no loss to train on; rebuild it with data_prep.sft")
+    return tokens, target
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
 
 
 # --- Training views of the samples -----------------------------------------------------------

@@ -10,6 +10,7 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 from pathlib import Path
 
 from tinyllm.errors import TinyLLMError
@@ -117,8 +118,29 @@ class _ZstdReader(io.RawIOBase):
         super().close()
 
 
-def open_text(path):
-    """Text lines of `path` as UTF-8, decompressing on the fly; usable as a context manager."""
+def open_text(path, errors: str = "strict"):
+    """Text lines of `path` as UTF-8, decompressing on the fly; usable as a context manager.
+
+    errors="surrogateescape" reads on past bytes that are not UTF-8 (each becomes a lone surrogate
+    U+DC80..U+DCFF), so a reader can name the bad line (`bad_text`) instead of dying mid-file."""
     if compression(path) is None:
-        return open(path, encoding="utf-8")
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8")
+        return open(path, encoding="utf-8", errors=errors)
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors=errors)
+
+
+# C0 controls and DEL, except tab, newline, carriage return, vertical tab and form feed: in text they
+# are damage (a binary file, a bad conversion), and a tokenizer would encode them without a word.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_ESCAPED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
+
+
+def bad_text(text: str) -> str | None:
+    """Why `text` is not clean text (undecodable bytes, a control character), or None."""
+    escaped = _ESCAPED.search(text)
+    if escaped:
+        return (f"not UTF-8 (undecodable byte 0x{ord(escaped.group()) - 0xDC00:02x} at column {escaped.start() + 1}; "
+                f"convert the file to UTF-8)")
+    control = _CONTROL.search(text)
+    if control:
+        return f"control character U+{ord(control.group()):04X} at column {control.start() + 1}"
+    return None

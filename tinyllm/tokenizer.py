@@ -14,6 +14,9 @@ from tinyllm.errors import TinyLLMError
 UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<pad>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CHAT_TOKENS = [IM_START, IM_END]
+# A directory holding none of these has no tokenizer (the first two are what the suite writes)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model",
+                   "sentencepiece.bpe.model", "tokenizer.tiktoken")
 
 # ChatML, opened by <s> as every pretraining document is. `{% generation %}` marks what the
 # assistant says (content plus its <|im_end|>), so `apply_chat_template(..., return_assistant_tokens_mask=True)` gives the SFT loss mask.
@@ -39,10 +42,15 @@ def load_tokenizer(path):
     path = Path(path)
     if not path.is_dir():
         raise TinyLLMError(f"{path}: tokenizer directory not found")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        # transformers would say to install sentencepiece, which is not what is wrong
+        raise TinyLLMError(f"{path}: no tokenizer in this directory (none of {', '.join(TOKENIZER_FILES[:2])}); "
+                           f"name the tokenizer directory or copy its files here")
     try:
         tok = AutoTokenizer.from_pretrained(str(path))
     except Exception as err:  # transformers raises many types for a broken directory
-        raise TinyLLMError(f"{path}: cannot load tokenizer ({type(err).__name__}: {err})") from None
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise TinyLLMError(f"{path}: cannot load tokenizer ({type(err).__name__}: {first})") from None
     if tok.bos_token_id is None or tok.eos_token_id is None:
         raise TinyLLMError(f"{path}: tokenizer has no bos/eos token")
     return tok
