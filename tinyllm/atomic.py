@@ -72,11 +72,13 @@ def write_json(path, obj) -> None:
 
 
 @contextmanager
-def atomic_dir(path, overwrite: bool = False):
+def atomic_dir(path, overwrite: bool = False, owner: str | None = None):
     """Yield a temporary directory beside `path`; on success it is renamed to `path`.
 
     On any error the temporary directory is removed and an existing `path` is left untouched.
-    With `overwrite`, an existing `path` is replaced only after the new one is complete.
+    With `overwrite`, an existing `path` is replaced only after the new one is complete (callers check
+    first that tinyllm may replace it: tinyllm.ownership.check_replaceable). With `owner`, the new
+    directory carries tinyllm's ownership marker, so a later overwrite may replace it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,10 @@ def atomic_dir(path, overwrite: bool = False):
     os.chmod(tmp, _default_mode(0o777))  # mkdtemp makes 0700 directories
     try:
         yield tmp
+        if owner is not None:
+            from tinyllm.ownership import mark
+
+            mark(tmp, owner)
         if path.exists():
             if not overwrite:
                 raise FileExistsError(f"{path} already exists")
