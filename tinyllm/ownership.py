@@ -18,9 +18,8 @@ KEEP = {MARKER, ".tinyllm.lock", ".tinyllm.lock.holder", "logs"}
 
 def mark(directory, what: str) -> None:
     """Record that tinyllm made `directory` (so a later `overwrite` may replace it)."""
-    from tinyllm.atomic import write_text
-
-    write_text(Path(directory) / MARKER, f"made by tinyllm: {what}\n")
+    # a plain write: the marker says only who made the directory (tinyllm.atomic imports this module)
+    (Path(directory) / MARKER).write_text(f"made by tinyllm: {what}\n", encoding="utf-8")
 
 
 def is_marked(directory) -> bool:
