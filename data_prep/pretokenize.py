@@ -23,6 +23,7 @@ from tqdm import tqdm
 from data_prep.sources import SourceStats, iter_documents
 from tinyllm.atomic import atomic_dir, write_json
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.ownership import check_replaceable
 from tinyllm.shards import FORMAT, VERSION, dtype_for_vocab
 
 _worker_tok = None
@@ -105,6 +106,7 @@ def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, sha
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
+    check_replaceable(out_dir, {"train": train, "val": val, "tokenizer": tokenizer_dir}, "--out", "--overwrite")
     tok = load_tokenizer(tokenizer_dir)
     dtype = dtype_for_vocab(len(tok))
     stats = {"train": SourceStats(), "val": SourceStats()}
@@ -112,7 +114,7 @@ def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, sha
     val_docs = iter_documents(val, field=field, skip_bad=skip_bad, stats=stats["val"]) if val else None
     workers = workers or os.cpu_count() or 1
     start = time.time()
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite=overwrite, owner="token shards") as tmp:
         writers = {s: ShardWriter(tmp, s, dtype, shard_tokens) for s in ("train", "val")}
         chunks = _chunks(_labelled(train_docs, val_docs, val_fraction), chunk_docs)
         pool = get_context("fork").Pool(workers, _init_worker, (str(tokenizer_dir),)) if workers > 1 else None

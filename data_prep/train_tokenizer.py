@@ -19,6 +19,7 @@ from tqdm import tqdm
 from data_prep.sources import SourceStats, iter_documents
 from tinyllm.atomic import atomic_dir
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.ownership import check_replaceable
 from tinyllm.tokenizer import BOS, CHAT_TEMPLATE, CHAT_TOKENS, EOS, PAD, UNK, fingerprint
 
 
@@ -44,6 +45,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
+    check_replaceable(out_dir, {"sources": list(sources)}, "--out", "--overwrite")
     stats = SourceStats()
     docs = iter_documents(sources, field=field, skip_bad=skip_bad, stats=stats)
     sample = sample_documents(tqdm(docs, desc="reading", unit=" docs", disable=None), max_documents, seed)
@@ -51,7 +53,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
         raise TinyLLMError(f"{', '.join(sources)}: no documents found (empty corpus)")
     # SentencePiece reads sentences: one document per line, its own newlines kept as text.
     lines = [line for doc in sample for line in doc.split("\n") if line.strip()]
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite=overwrite, owner="tokenizer") as tmp:
         start = time.time()
         try:
             spm.SentencePieceTrainer.train(
