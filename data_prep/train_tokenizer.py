@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.sources import SourceStats, iter_documents
+from data_prep.sources import SourceStats, iter_documents, txt_layout_note
 from tinyllm.atomic import atomic_dir
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.ownership import check_replaceable
@@ -89,6 +89,9 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
         seconds = time.time() - start
     print(f"tokenizer: vocab {len(tok)}, fingerprint {fingerprint(tok)}, trained on {len(sample)} documents "
           f"({stats.documents} read, {stats.skipped} skipped) in {seconds:.1f}s -> {out_dir}")
+    note = txt_layout_note([stats])
+    if note:
+        print(note)
     return tok
 
 
