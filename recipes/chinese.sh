@@ -15,8 +15,9 @@
 #   TOKENIZER  a pretrained tokenizer directory to use instead of training one, e.g. a ChatGLM3-style
 #              one (vocab 64793) saved as tokenizer.json / tokenizer.model without remote code
 #              (tinyllm never runs a tokenizer's own Python); it needs bos and eos tokens
-#   VOCAB (16384: Chinese needs several thousand characters before any merge; byte fallback covers the
-#          rest)  TOK_DOCS (200000)  SIZE (24m)  OUT (runs/chinese)  WORKERS (default all cores)
+#   VOCAB (16384: Chinese needs a piece per common character before any merge, several thousand on
+#          real text; SentencePiece refuses, in one line, a vocab below the characters it must cover;
+#          byte fallback covers the rest)  TOK_DOCS (200000)  SIZE (24m)  OUT (runs/chinese)  WORKERS (default all cores)
 # Writes OUT/tokenizer (unless TOKENIZER), OUT/data, OUT/ptm_SIZE.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,7 +31,6 @@ export TOKENIZERS_PARALLELISM=false
 case "$SIZE" in 9m|24m|58m|134m|256m) ;; *) echo "error: SIZE=$SIZE: one of 9m 24m 58m 134m 256m" >&2; exit 2 ;; esac
 if [ -n "${ZH_TRAIN:-}" ]; then
     TRAIN=$ZH_TRAIN
-    export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 elif [ "${ALLOW_NETWORK:-0}" = 1 ]; then
     TRAIN=$ZH_HF
 else
@@ -38,12 +38,17 @@ else
          "to stream $ZH_HF" >&2
     exit 2
 fi
-[ "${ALLOW_NETWORK:-0}" = 1 ] || export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+NETWORK="network allowed"
+if [ "${ALLOW_NETWORK:-0}" != 1 ] || [ -n "${ZH_TRAIN:-}" ]; then
+    export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+    NETWORK="offline"
+fi
 
 run() {
     if [ -n "${DRY_RUN:-}" ]; then printf '%q ' "$@"; echo; else "$@"; fi
 }
 start=$(date +%s)
+echo "chinese: $TRAIN${ZH_VAL:+ (val $ZH_VAL)} -> tokenizer ${TOKENIZER:-SP-BPE $VOCAB} -> $SIZE in $OUT ($NETWORK)" >&2
 if [ -n "${TOKENIZER:-}" ]; then
     TOK=$TOKENIZER
 else
@@ -51,7 +56,6 @@ else
     run python -m data_prep.train_tokenizer --source $TRAIN --out "$TOK" --vocab-size "$VOCAB" \
         --max-documents "$TOK_DOCS" ${FIELD:+--field "$FIELD"} --overwrite
 fi
-echo "chinese: $TRAIN${ZH_VAL:+ (val $ZH_VAL)} -> tokenizer $TOK -> $SIZE in $OUT" >&2
 # $TRAIN / $ZH_VAL unquoted on purpose: several sources may be given, separated by spaces.
 run python -m data_prep.pretokenize --tokenizer "$TOK" --train $TRAIN ${ZH_VAL:+--val $ZH_VAL} \
     --out "$OUT/data" ${FIELD:+--field "$FIELD"} ${WORKERS:+--workers "$WORKERS"} --overwrite

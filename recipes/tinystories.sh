@@ -33,6 +33,7 @@ if [ -n "${TS_TRAIN:-}" ] || [ -f "$TS_DIR/TinyStories-train.txt" ] || [ "${ALLO
     TRAIN=${TS_TRAIN:-$TS_DIR/TinyStories-train.txt}
     VAL=${TS_VAL:-$TS_DIR/TinyStories-valid.txt}
     export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+    NETWORK="offline"
     if [ -z "${DRY_RUN:-}" ] && ! compgen -G "$TRAIN" >/dev/null; then
         echo "error: $TRAIN not found: put the TinyStories files there (or set TS_TRAIN / TS_VAL), or run with" \
              "ALLOW_NETWORK=1 to stream hf:roneneldan/TinyStories" >&2
@@ -41,13 +42,14 @@ if [ -n "${TS_TRAIN:-}" ] || [ -f "$TS_DIR/TinyStories-train.txt" ] || [ "${ALLO
 else
     TRAIN=hf:roneneldan/TinyStories:train
     VAL=hf:roneneldan/TinyStories:validation
+    NETWORK="network allowed: streams the hub dataset"
 fi
 
 run() {
     if [ -n "${DRY_RUN:-}" ]; then printf '%q ' "$@"; echo; else "$@"; fi
 }
 start=$(date +%s)
-echo "tinystories: $TRAIN (val $VAL) -> SP-BPE $VOCAB -> $SIZE in $OUT" >&2
+echo "tinystories: $TRAIN (val $VAL) -> SP-BPE $VOCAB -> $SIZE in $OUT ($NETWORK)" >&2
 run python -m data_prep.train_tokenizer --source "$TRAIN" --out "$OUT/tokenizer" --vocab-size "$VOCAB" \
     --max-documents "$TOK_DOCS" --overwrite
 run python -m data_prep.pretokenize --tokenizer "$OUT/tokenizer" --train "$TRAIN" --val "$VAL" --out "$OUT/data" \
