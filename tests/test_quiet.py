@@ -94,6 +94,9 @@ def emitted(verbose: bool) -> tuple[list[str], list[str]]:
             for name, _ in SILENCED_LOGS:
                 logger = loggers[name] = logging.getLogger(name)
                 saved_state = (logger.level, list(logger.filters))
+                # As in a fresh process: no quieting applied earlier in this one (by an entry point's main)
+                logger.filters[:] = [f for f in logger.filters if not isinstance(f, patches._DropMessages)]
+                logger.setLevel(logging.NOTSET)
                 logger.addHandler(handler := Catch())
                 loggers[name] = (logger, handler, saved_state)
             patches._quiet_logs()
