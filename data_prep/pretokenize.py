@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from data_prep.sources import SourceStats, iter_documents, txt_layout_note
 from tinyllm.atomic import atomic_dir, write_json
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.ownership import check_replaceable
 from tinyllm.shards import FORMAT, VERSION, dtype_for_vocab
@@ -227,6 +228,7 @@ def main(argv=None):
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     args = parser.parse_args(argv)
+    patches.apply()  # quiet third-party warnings (TINYLLM_VERBOSE=1 shows them); forked workers inherit it
     if not 0 <= args.val_fraction < 1:
         raise TinyLLMError("--val-fraction must be in [0, 1)")
     if args.val_min_docs < 0 or args.val_min_tokens < 0:

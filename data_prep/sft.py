@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from data_prep.formats import SFT_FORMATS, assistant_turns, sft_messages
 from data_prep.sources import expand
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.records import iter_records
 
@@ -171,6 +172,7 @@ def main(argv=None):
     parser.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it per record")
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     args = parser.parse_args(argv)
+    patches.apply()  # quiet third-party warnings (TINYLLM_VERBOSE=1 shows them); forked workers inherit it
     if args.max_len is None:
         args.max_len, origin = default_max_len(args.tokenizer, args.model, args.recipe)
         print(f"--max-len {args.max_len} ({origin})")

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from data_prep.sources import SourceStats, iter_documents, txt_layout_note
 from tinyllm.atomic import atomic_dir
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.ownership import check_replaceable
 from tinyllm.tokenizer import BOS, CHAT_TEMPLATE, CHAT_TOKENS, EOS, PAD, UNK, fingerprint
@@ -108,6 +109,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     args = parser.parse_args(argv)
+    patches.apply()  # quiet third-party warnings (TINYLLM_VERBOSE=1 shows them); forked workers inherit it
     if args.vocab_size < 300:
         raise TinyLLMError("--vocab-size must be at least 300 (256 byte-fallback pieces + specials + merges)")
     train_tokenizer(args.source, args.out, args.vocab_size, args.max_documents, args.field,

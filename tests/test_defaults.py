@@ -4,6 +4,8 @@ the model's context, a floor under the validation hold-out, .txt files without s
 import json
 import shutil
 
+import pytest
+
 from data_prep.pretokenize import main as pretokenize_main
 from data_prep.pretokenize import pretokenize
 from data_prep.sft import main as sft_main
@@ -98,3 +100,23 @@ def test_txt_without_separators_says_what_a_document_is(tokenizer_dir, tmp_path,
     assert (f"note: 1 .txt file(s) without a '<|endoftext|>' line, so each blank-line paragraph is a document "
             f"(30 documents: {paragraphs}); 1 .txt file(s) without a '<|endoftext|>' line, so each line "
             f"(no blank lines either) is a document (50 documents: {lines})") in out
+
+
+@pytest.mark.parametrize("main,args,message", [
+    (sft_main, ["--model", "{tmp}"], "{tmp}: no config.json with max_position_embeddings (is it a checkpoint?)"),
+    (sft_main, ["--recipe", "{tmp}/missing.yaml"], "{tmp}/missing.yaml: cannot read the recipe (FileNotFoundError)"),
+    (sft_main, ["--recipe", "{tmp}/r.yaml"], "{tmp}/r.yaml: neither a seq_len nor a model checkpoint with a config.json"),
+    (pretokenize_main, ["--val-min-tokens", "-1"], "--val-min-docs and --val-min-tokens must not be negative"),
+])
+def test_bad_default_sources_are_one_line(main, args, message, tokenizer_dir, tmp_path, capsys):
+    from tinyllm.errors import run_cli
+
+    (tmp_path / "r.yaml").write_text("model: nowhere\n")
+    source = dialogues(tmp_path / "d.jsonl")
+    common = {sft_main: ["--source", source, "--out", str(tmp_path / "o.pkl")],
+              pretokenize_main: ["--train", source, "--out", str(tmp_path / "o")]}[main]
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(main, ["--tokenizer", str(tokenizer_dir), *common, *[a.format(tmp=tmp_path) for a in args]])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(err) == 1 and err[0].startswith("error: " + message.format(tmp=tmp_path))
+    assert not (tmp_path / "o.pkl").exists() and not (tmp_path / "o").exists()

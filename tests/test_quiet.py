@@ -54,3 +54,71 @@ def test_verbose_is_an_option_anywhere_among_the_overrides():
         os.environ.pop("TINYLLM_VERBOSE", None)
         if saved is not None:
             os.environ["TINYLLM_VERBOSE"] = saved
+
+
+# Each message tinyllm/patches.py silences, as the library emits it (version named there), and one it must not.
+SILENCED_WARNINGS = [
+    ("`is_gradient_checkpointing` is deprecated and will be removed in v6.", FutureWarning),
+    ("`gradient_checkpointing_enable` is deprecated and will be removed in v6.", FutureWarning),
+    ("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use ...", FutureWarning),
+    ("`torch.distributed.all_gather_into_tensor` is deprecated. Please use ...", FutureWarning),
+    ("Detected pickle protocol 4 in the checkpoint, which was not the default", UserWarning),
+]
+SILENCED_LOGS = [
+    ("DeepSpeed", "Setting accelerator to CPU. If you have GPU or other accelerator, we were unable to detect it."),
+    ("bitsandbytes.backends.cpu.ops", "Failed to load CPU gemm_4bit_forward from kernels-community: No module named"),
+    ("transformers.tokenization_utils_base", "Token indices sequence length is longer than the specified maximum "
+                                             "sequence length for this model (900 > 512)."),
+]
+
+
+def emitted(verbose: bool) -> tuple[list[str], list[str]]:
+    """The warnings and log records that get through tinyllm's quieting, applied afresh."""
+    import logging
+    import warnings
+
+    from tinyllm import patches
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            caught.append(record.getMessage())
+
+    caught, loggers = [], {}
+    saved = os.environ.pop(patches.VERBOSE_ENV, None)
+    if verbose:
+        os.environ[patches.VERBOSE_ENV] = "1"
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            patches._applied.discard("logs")
+            for name, _ in SILENCED_LOGS:
+                logger = loggers[name] = logging.getLogger(name)
+                saved_state = (logger.level, list(logger.filters))
+                # As in a fresh process: no quieting applied earlier in this one (by an entry point's main)
+                logger.filters[:] = [f for f in logger.filters if not isinstance(f, patches._DropMessages)]
+                logger.setLevel(logging.NOTSET)
+                logger.addHandler(handler := Catch())
+                loggers[name] = (logger, handler, saved_state)
+            patches._quiet_logs()
+            for message, category in SILENCED_WARNINGS + [("An unrelated deprecation", FutureWarning)]:
+                warnings.warn(message, category)
+            for name, message in SILENCED_LOGS + [("DeepSpeed", "An unrelated DeepSpeed warning")]:
+                logging.getLogger(name).warning(message)
+    finally:
+        for logger, handler, (level, filters) in loggers.values():
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.filters[:] = filters
+        patches._applied.discard("logs")
+        os.environ.pop(patches.VERBOSE_ENV, None)
+        if saved is not None:
+            os.environ[patches.VERBOSE_ENV] = saved
+    return [str(w.message) for w in seen], caught
+
+
+def test_each_filter_silences_its_message_and_nothing_else():
+    warned, logged = emitted(verbose=False)
+    assert warned == ["An unrelated deprecation"]
+    assert logged == ["An unrelated DeepSpeed warning"]
+    warned, logged = emitted(verbose=True)  # TINYLLM_VERBOSE=1: everything gets through
+    assert len(warned) == len(SILENCED_WARNINGS) + 1 and len(logged) == len(SILENCED_LOGS) + 1
