@@ -91,7 +91,7 @@ def assert_resumes_exactly(data_dir, out, uninterrupted, *overrides):
     losses, val_loss = uninterrupted
     last = latest_checkpoint(out)
     resumed_from = int(last.name.split("-")[1]) if last else 0
-    pretrain_main(pretrain_args(data_dir, out, "resume=true", *overrides))
+    pretrain_main(pretrain_args(data_dir, out, *overrides, "resume=true"))
     resumed = logged_losses(out)
     assert sorted(resumed) == sorted(losses)
     for step, loss in losses.items():
@@ -149,7 +149,7 @@ def test_sigterm_saves_and_exits_then_resumes_exactly(data_dir, tmp_path, uninte
     assert step >= last_logged >= 20  # nothing before the signal's step is lost
     assert f"SIGTERM at step {step}: saved {out / f'checkpoint-{step}'}; continue with resume=true" in rest
     assert not (out / "final").exists()
-    # save_every must match on resume (the checkpoint's trainer state keeps its own, so a new one would be ignored)
+    # save_every must match on resume (the checkpoint's trainer state keeps the interval it was saved with)
     assert_resumes_exactly(data_dir, out, uninterrupted, "save_every=1000")
 
 

@@ -175,7 +175,6 @@ def overwrite_own_run(c, t):
 
     def check(out):
         assert json.loads((run / "run.json").read_text())["max_steps"] == 2 and (run / "final").is_dir()
-        assert not (run / "checkpoint-2" / "optimizer.pt").exists() or (run / "checkpoint-2").is_dir()
     return Case("stages.pretrain", pretrain_argv(c.data, run, "max_steps=2", "save_every=0", "overwrite=true"), 0,
                 "validation perplexity", [run], changes=[run], check=check)
 
@@ -379,7 +378,7 @@ def out_dir_read_only(c, t):
                 "/proc/tinyllm-trust/run: cannot write the run there", [])
 
 
-def disk_full_at_first_save(c, t, monkeypatch=None):
+def disk_full_at_first_save(c, t):
     """ENOSPC while the first checkpoint is written: one line naming the file; nothing left that blocks a fresh retry."""
     out = t / "run"
     return Case("stages.pretrain", pretrain_argv(c.data, out, "max_steps=2", "save_every=1"), 2,
