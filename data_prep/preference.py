@@ -33,6 +33,7 @@ from tqdm import tqdm
 from data_prep.formats import RANKED_MODES, preference_records
 from data_prep.sources import expand
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.ownership import check_replaceable
 from tinyllm.records import iter_records
 from tinyllm.preference import INFO_FILE, to_pair
 
@@ -85,6 +86,7 @@ def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05
     out = Path(out)
     if out.exists() and not overwrite:
         raise TinyLLMError(f"{out}: already exists (pass --overwrite to replace it)")
+    check_replaceable(out, {"source": list(sources), "heldout": list(heldout or [])}, "--out", "--overwrite")
     if not 0 < heldout_fraction < 1:
         raise TinyLLMError(f"--heldout-fraction must be in (0, 1), got {heldout_fraction}")
     disable_progress_bar()  # one bar per split for a save of a second is noise
@@ -109,7 +111,7 @@ def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05
             "test_pairs": len(test), "rejected": rejected["count"], "first_rejected": rejected["first"],
             "records": counts["records"], "layouts": counts["layouts"], "multi_turn": counts["multi_turn"],
             "ranked": ranked}
-    with atomic_dir(out, overwrite=True) as tmp:
+    with atomic_dir(out, overwrite=True, owner="preference dataset") as tmp:
         DatasetDict({"train": Dataset.from_list(train), "test": Dataset.from_list(test)}).save_to_disk(str(tmp))
         write_json(tmp / INFO_FILE, info)
     kinds = ", ".join(f"{n:,} {name}" for name, n in sorted(counts["layouts"].items()))

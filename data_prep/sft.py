@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from data_prep.formats import SFT_FORMATS, assistant_turns, sft_messages
 from data_prep.sources import expand
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.records import iter_records
 
@@ -38,21 +39,55 @@ def to_messages(record, where: str, fmt: str | None = None) -> list[dict]:
     return sft_messages(record, where, fmt)[0]
 
 
-def default_max_len(tokenizer_dir) -> tuple[int, str]:
-    """The model's context (max_position_embeddings of a checkpoint's config.json), else 512."""
+FALLBACK_MAX_LEN = 512
+
+
+def _context(config_dir) -> int | None:
+    """max_position_embeddings of a checkpoint directory's config.json, or None."""
     import json
 
-    config = Path(tokenizer_dir) / "config.json"
     try:
-        context = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
-    except (OSError, ValueError):
-        context = None
-    if isinstance(context, int) and context >= 2:
-        return context, f"the context of {tokenizer_dir}"
-    return 512, "the default; pass --max-len, or a checkpoint directory as --tokenizer to use its context"
+        context = json.loads((Path(config_dir) / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return context if isinstance(context, int) and context >= 2 else None
 
 
-def build_sft(sources, out, tokenizer_dir, max_len=512, policy="drop", fmt=None, skip_bad=False) -> dict:
+def _recipe_context(recipe) -> tuple[int, str]:
+    """The context a recipe gives its model: a pretraining recipe's seq_len, or the context of the
+    checkpoint an SFT recipe's `model` names."""
+    import yaml
+
+    try:
+        keys = yaml.safe_load(Path(recipe).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise TinyLLMError(f"{recipe}: cannot read the recipe ({type(err).__name__})") from None
+    keys = keys if isinstance(keys, dict) else {}
+    if isinstance(keys.get("seq_len"), int):
+        return keys["seq_len"], f"seq_len of {recipe}"
+    model = keys.get("model")
+    if isinstance(model, str) and _context(model):
+        return _context(model), f"the context of {model}, the model of {recipe}"
+    raise TinyLLMError(f"{recipe}: neither a seq_len nor a model checkpoint with a config.json "
+                       f"(model: {model!r}); pass --max-len")
+
+
+def default_max_len(tokenizer_dir, model=None, recipe=None) -> tuple[int, str]:
+    """--max-len when none is given, and where it came from: the context (max_position_embeddings)
+    of --model, else the recipe's, else of --tokenizer when it is a checkpoint, else 512."""
+    if model is not None:
+        if _context(model) is None:
+            raise TinyLLMError(f"{model}: no config.json with max_position_embeddings (is it a checkpoint?)")
+        return _context(model), f"the context of {model}"
+    if recipe is not None:
+        return _recipe_context(recipe)
+    if _context(tokenizer_dir):
+        return _context(tokenizer_dir), f"the context of {tokenizer_dir}"
+    return FALLBACK_MAX_LEN, ("no model context known; pass --max-len, --model CHECKPOINT or --recipe RECIPE.yaml "
+                              "to use the model's context")
+
+
+def build_sft(sources, out, tokenizer_dir, max_len=FALLBACK_MAX_LEN, policy="drop", fmt=None, skip_bad=False) -> dict:
     from tinyllm.sft_data import check_messages, render, save_sft
     from tinyllm.tokenizer import fingerprint, load_tokenizer
 
@@ -126,14 +161,20 @@ def main(argv=None):
     parser.add_argument("--tokenizer", required=True, help="tokenizer directory (its chat template renders)")
     parser.add_argument("--source", nargs="+", required=True, help=".jsonl / .json files or quoted globs")
     parser.add_argument("--out", required=True, help="output pickle, e.g. runs/sft/train.pkl")
-    parser.add_argument("--max-len", type=int, help="longest sample in tokens (default: the model's context when "
-                        "--tokenizer is a checkpoint directory, else 512)")
+    parser.add_argument("--max-len", type=int, help="longest sample in tokens (default: the model's context, "
+                        "max_position_embeddings of --model, else of --recipe's model or its seq_len, else of "
+                        f"--tokenizer when it is a checkpoint directory, else {FALLBACK_MAX_LEN}; the first line "
+                        "printed says which)")
+    parser.add_argument("--model", help="the checkpoint the SFT run will start from: --max-len defaults to its context")
+    parser.add_argument("--recipe", help="an SFT recipe (its `model`) or a pretraining recipe (its `seq_len`): "
+                        "--max-len defaults to that context")
     parser.add_argument("--policy", choices=("drop", "truncate"), default="drop", help="what to do with longer samples")
     parser.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it per record")
     parser.add_argument("--skip-bad", action="store_true", help="skip and count bad records instead of stopping")
     args = parser.parse_args(argv)
+    patches.apply()  # quiet third-party warnings (TINYLLM_VERBOSE=1 shows them); forked workers inherit it
     if args.max_len is None:
-        args.max_len, origin = default_max_len(args.tokenizer)
+        args.max_len, origin = default_max_len(args.tokenizer, args.model, args.recipe)
         print(f"--max-len {args.max_len} ({origin})")
     if args.max_len < 2:
         raise TinyLLMError("--max-len must be at least 2")

@@ -2,7 +2,9 @@
 the synthetic generator and hub datasets, streaming so that no corpus is ever held in memory.
 
 A source spec is one of:
-  path/to/file.txt            documents separated by blank lines (or a line `<|endoftext|>`)
+  path/to/file.txt            documents separated by a line `<|endoftext|>`; a file with no such line
+                              splits at blank lines (paragraphs), one with no blank line either at
+                              every line (both counted in SourceStats and said in the summaries)
   path/to/file.jsonl          one JSON object per line; the text is in `field`
   path/to/file.json           a JSON array of objects (the TinyStories shard format)
   path/to/file.parquet        a column named `field`
@@ -34,8 +36,10 @@ class SourceStats:
     skipped: int = 0
     first_skip: str | None = None
     files: list = dc_field(default_factory=list)
-    # .txt files with no `<|endoftext|>` line at all: their documents are blank-line paragraphs
-    paragraph_files: list = dc_field(default_factory=list)
+    # .txt files with no `<|endoftext|>` line at all: their documents are blank-line paragraphs,
+    # or lines when there is no blank line either; {path: documents} for each
+    paragraph_files: dict = dc_field(default_factory=dict)
+    line_files: dict = dc_field(default_factory=dict)
 
 
 def field_value(value, path: str, where: str):
@@ -72,11 +76,25 @@ def _pick_text(record, where: str, field: str | None):
     return field_value(record, field, where)
 
 
+def _txt_layout(path: Path) -> str:
+    """How a .txt file separates its documents: "eot" (a `<|endoftext|>` line anywhere), else
+    "paragraphs" (a blank line anywhere), else "lines". One streaming pass, stopped at the first EOT."""
+    blank = False
+    with open_text(path, errors="surrogateescape") as f:
+        for line in f:
+            stripped = line.strip()
+            if stripped == EOT:
+                return "eot"
+            blank = blank or stripped == ""
+    return "paragraphs" if blank else "lines"
+
+
 def _iter_txt(path: Path, stats: SourceStats | None = None):
     """(path:line of the document's first line, its text), or a ValueError for a document with a
     line that is not clean text (bytes that are not UTF-8, control characters): the whole document
-    is then one bad record, never silently re-encoded."""
-    lines, separated, start, problem = [], False, 0, None
+    is then one bad record, never silently re-encoded. Documents are split as _txt_layout says."""
+    layout = _txt_layout(path)
+    lines, start, problem, count = [], 0, None, 0
 
     def finish():
         where = f"{path}:{start}"
@@ -85,22 +103,39 @@ def _iter_txt(path: Path, stats: SourceStats | None = None):
     with open_text(path, errors="surrogateescape") as f:
         for lineno, line in enumerate(f, 1):
             stripped = line.strip()
-            separated = separated or stripped == EOT
-            if stripped == "" or stripped == EOT:
-                if lines:
+            if stripped == EOT or (layout != "eot" and stripped == ""):  # a separator
+                if "".join(lines).strip():
+                    count += 1
                     yield finish()
-                    lines, problem = [], None
-            else:
-                if not lines:
-                    start = lineno
-                bad = problem is None and bad_text(line)
-                if bad:
-                    problem = f"{path}:{lineno}: {bad}"
-                lines.append(line)
-    if lines:
+                lines, problem = [], None
+                continue
+            if not lines:
+                start = lineno
+            lines.append(line)
+            bad = problem is None and bad_text(line)
+            if bad:
+                problem = f"{path}:{lineno}: {bad}"
+            if layout == "lines":  # every line is a document
+                count += 1
+                yield finish()
+                lines, problem = [], None
+    if "".join(lines).strip():
+        count += 1
         yield finish()
-    if not separated and stats is not None:
-        stats.paragraph_files.append(str(path))
+    if stats is not None and layout != "eot":
+        (stats.paragraph_files if layout == "paragraphs" else stats.line_files)[str(path)] = count
+
+
+def txt_layout_note(stats: list[SourceStats]) -> str | None:
+    """One line saying which .txt files had no `<|endoftext|>` line and what counted as a document."""
+    parts = []
+    for kind, attr in (("blank-line paragraph", "paragraph_files"), ("line (no blank lines either)", "line_files")):
+        files = {k: v for s in stats for k, v in getattr(s, attr).items()}
+        if files:
+            names = ", ".join(list(files)[:3]) + (" ..." if len(files) > 3 else "")
+            parts.append(f"{len(files)} .txt file(s) without a '{EOT}' line, so each {kind} is a document "
+                         f"({sum(files.values()):,} documents: {names})")
+    return "note: " + "; ".join(parts) if parts else None
 
 
 def _texts(records, field):

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.sources import SourceStats, iter_documents
+from data_prep.sources import SourceStats, iter_documents, txt_layout_note
 from tinyllm.atomic import atomic_dir
+from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.ownership import check_replaceable
 from tinyllm.tokenizer import BOS, CHAT_TEMPLATE, CHAT_TOKENS, EOS, PAD, UNK, fingerprint
 
 
@@ -44,6 +46,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
+    check_replaceable(out_dir, {"sources": list(sources)}, "--out", "--overwrite")
     stats = SourceStats()
     docs = iter_documents(sources, field=field, skip_bad=skip_bad, stats=stats)
     sample = sample_documents(tqdm(docs, desc="reading", unit=" docs", disable=None), max_documents, seed)
@@ -51,7 +54,7 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
         raise TinyLLMError(f"{', '.join(sources)}: no documents found (empty corpus)")
     # SentencePiece reads sentences: one document per line, its own newlines kept as text.
     lines = [line for doc in sample for line in doc.split("\n") if line.strip()]
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite=overwrite, owner="tokenizer") as tmp:
         start = time.time()
         try:
             spm.SentencePieceTrainer.train(
@@ -87,6 +90,9 @@ def train_tokenizer(sources, out_dir, vocab_size=4096, max_documents=200_000, fi
         seconds = time.time() - start
     print(f"tokenizer: vocab {len(tok)}, fingerprint {fingerprint(tok)}, trained on {len(sample)} documents "
           f"({stats.documents} read, {stats.skipped} skipped) in {seconds:.1f}s -> {out_dir}")
+    note = txt_layout_note([stats])
+    if note:
+        print(note)
     return tok
 
 
@@ -103,6 +109,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     args = parser.parse_args(argv)
+    patches.apply()  # quiet third-party warnings (TINYLLM_VERBOSE=1 shows them); forked workers inherit it
     if args.vocab_size < 300:
         raise TinyLLMError("--vocab-size must be at least 300 (256 byte-fallback pieces + specials + merges)")
     train_tokenizer(args.source, args.out, args.vocab_size, args.max_documents, args.field,

@@ -3,6 +3,9 @@
     python -m eval.compare runs/quickstart/eval/pretrain runs/quickstart/eval/sft
     python -m eval.compare A B C --out report.md      # also write the table to a file
     python -m eval.compare A B --only cloze,qa        # only rows of these suites
+    python -m eval.compare runs/quickstart/eval/pretrain runs/quickstart/eval/sft runs/quickstart/eval/dpo \
+        --card runs/quickstart/eval/report.md          # the report card: standard tasks, centred summary,
+                                                      # the project's benchmarks, perplexity
 
 Each argument is a directory holding results.json (what `python -m eval.run ... --out DIR`
 writes) or the file itself. Rows follow the order the runs first name their metrics; a run that
@@ -21,9 +24,10 @@ def main(argv=None):
     parser.add_argument("--label", action="append", default=[], help="column name per run (default: the run's label)")
     parser.add_argument("--only", help="comma-separated suites to show (e.g. cloze,qa)")
     parser.add_argument("--out", help="also write the table (markdown) to this file")
+    parser.add_argument("--card", help="also write the report card (stages side by side, markdown) to this file")
     args = parser.parse_args(argv)
 
-    from eval.report import compare_table, load_results
+    from eval.report import compare_table, load_results, report_card
     from tinyllm.atomic import write_text
 
     runs = [load_results(path) for path in args.runs]
@@ -42,6 +46,9 @@ def main(argv=None):
     print(table)
     if args.out:
         write_text(args.out, table + "\n")
+    if args.card:
+        write_text(args.card, report_card(runs) + "\n")
+        print(f"report card -> {args.card}")
     return 0
 
 

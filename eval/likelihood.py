@@ -11,6 +11,15 @@ Perplexity and bits per byte: every token of each document after its `<s>` is pr
 the document's start (sliding windows with half-window overlap for long ones), never seeing
 another document. bits/byte = total NLL / (ln 2 x UTF-8 bytes of the documents), so models
 with different tokenizers can be compared on the same text.
+
+Windowed loss (what llama2.c and nanoGPT report as validation loss): the documents back to back
+as one token stream, each opened by `<s>` (llama2.c's pretokenized layout), cut into
+non-overlapping windows of the context length; every window predicts its tokens from its own
+start only, across document boundaries, and a last partial window is dropped as llama2.c drops
+it (kept only when the stream is shorter than one window). It differs from per-document
+perplexity both ways: it also predicts each document's `<s>` (where the previous one ends) and
+cuts documents at window starts, while later windows read across boundaries; it is the number to
+put beside their tables.
 """
 
 import math
@@ -147,3 +156,27 @@ def perplexity(model, tok, texts: list[str], batch_size: int = 32, progress: boo
     n_bytes = sum(len(t.encode("utf-8")) for t in texts if t)
     return {"ppl": math.exp(nll / n_tokens), "bits_per_byte": nll / (math.log(2) * n_bytes),
             "nll_per_token": nll / n_tokens, "documents": len(docs), "tokens": n_tokens, "bytes": n_bytes}
+
+
+def windowed_loss(model, documents_ids: list[list[int]], batch_size: int = 32, window: int | None = None,
+                  progress: bool = False) -> dict:
+    """Mean NLL per token (nats) over non-overlapping windows of a stream of documents
+    (token ids, each starting with <s>), as llama2.c / nanoGPT measure validation loss."""
+    import torch
+    from tqdm import tqdm
+
+    window = window or model_window(model)
+    stream = [t for doc in documents_ids for t in doc]
+    # Window i reads stream[i*w : i*w + w] and predicts stream[i*w + 1 : i*w + w + 1].
+    starts = list(range(0, len(stream) - window, window)) or [0]
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for b in tqdm(range(0, len(starts), batch_size), desc="windows", unit="batch", disable=not progress or None):
+        chunk = [stream[s:s + window + 1] for s in starts[b:b + batch_size]]
+        ids = torch.tensor([c[:-1] for c in chunk if len(c) == len(chunk[0])], device=device)
+        targets = torch.tensor([c[1:] for c in chunk if len(c) == len(chunk[0])], device=device)
+        with torch.no_grad():
+            logits = model(input_ids=ids).logits.float()
+        total += float(torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="sum"))
+        count += targets.numel()
+    return {"window_loss": total / count, "window_tokens": count, "windows": len(starts), "window": window}

@@ -24,7 +24,8 @@ SAMPLED = SamplingOptions(do_sample=True, temperature=0.8, top_p=0.95, max_new_t
 
 @dataclass
 class EvalOptions:
-    suites: list[str] | None = None    # None: all but dialogue, plus dialogue when `dialogues` is given
+    suites: list[str] | None = None    # None: all but dialogue (plus dialogue when `dialogues` is given);
+                                       # none at all when `tasks` are given
     limit: int | None = None           # first N items of each benchmark, N documents, N prompts per file
     ppl_data: str = DEFAULT_PPL_DATA   # shard directory, text / JSONL file, or synthetic:SPLIT:N:SEED
     prompts: list[str] | None = None   # prompt set JSONL files for samples (None: the hand-written sets)
@@ -33,10 +34,15 @@ class EvalOptions:
     reply_tokens: int = 32             # per chat reply in qa / dialogue
     batch_size: int = 32
     sampling: SamplingOptions = field(default_factory=lambda: SamplingOptions(**vars(SAMPLED)))
+    tasks: list[str] = field(default_factory=list)  # standard tasks, KIND[:NAME]=PATH (eval.tasks)
+    shots: int = 0                     # k-shot examples before each standard task's item
+    seed: int = 1234                   # which examples the random few-shot sampler draws
 
     def __post_init__(self):
-        self.suites = parse_suites(self.suites) if self.suites else \
-            [s for s in SUITE_NAMES if s != "dialogue" or self.dialogues]
+        if self.suites:
+            self.suites = parse_suites(self.suites)
+        elif self.suites is None:
+            self.suites = [] if self.tasks else [s for s in SUITE_NAMES if s != "dialogue" or self.dialogues]
 
     def check(self) -> "EvalOptions":
         if self.limit is not None and self.limit < 1:
@@ -45,6 +51,10 @@ class EvalOptions:
             raise TinyLLMError("the dialogue suite needs --dialogues FILE (messages-format JSONL)")
         if self.batch_size < 1 or self.reply_tokens < 1:
             raise TinyLLMError("--batch-size and --reply-tokens must be at least 1")
+        if self.shots < 0:
+            raise TinyLLMError(f"--shots must be at least 0, got {self.shots}")
+        from eval.tasks import check_task_specs  # names must not clash with the suites'
+        check_task_specs(self.tasks, SUITE_NAMES)
         self.sampling.check()
         return self
 

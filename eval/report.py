@@ -9,7 +9,8 @@ from pathlib import Path
 from tinyllm.errors import TinyLLMError
 
 RESULTS = "results.json"
-_PERCENT_HINTS = ("acc", "match", "found", "chance", "share", "distinct", "repetition")
+_PERCENT_HINTS = ("acc", "match", "found", "chance", "share", "distinct", "repetition", "centred")
+PROJECT_SUITES = ("cloze", "qa", "arithmetic", "dialogue")  # the report card's rows of the project's benchmarks
 
 
 def is_percent(metric: str) -> bool:
@@ -93,3 +94,46 @@ def results_markdown(results: dict) -> str:
     if samples:
         lines += ["## Samples", "", samples_markdown(samples)]
     return "\n".join(lines)
+
+
+def _task_names(runs: list[dict]) -> list[str]:
+    names = []
+    for run in runs:
+        for name, details in run.get("suites", {}).items():
+            if isinstance(details, dict) and "task" in details and name not in names:
+                names.append(name)
+    return names
+
+
+def report_card(runs: list[dict]) -> str:
+    """The stages side by side (pretrain -> SFT -> DPO -> ...): the standard tasks' headline rows
+    with each one's centred accuracy and their average, the project's own benchmarks, perplexity.
+    Per-subject rows stay in results.md and eval.compare; a run without a row shows "–"."""
+    tasks = _task_names(runs)
+    labels = [run.get("label") or f"run {i + 1}" for i, run in enumerate(runs)]
+    head = ["| metric | chance | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(runs)]
+
+    def rows(keep) -> list[str]:
+        picked = [m for m in dict.fromkeys(m for run in runs for m in run["metrics"]) if keep(m)]
+        chance = {m: c for run in runs for m, c in run.get("chance", {}).items()}
+        return [f"| {m} | {fmt(m, chance[m]) if m in chance else ''} | "
+                + " | ".join(fmt(m, run["metrics"].get(m)) for run in runs) + " |" for m in picked]
+
+    out = ["# Report card", "", " → ".join(labels), ""]
+    if tasks:
+        shots = sorted({run["suites"][t].get("shots") for run in runs for t in tasks if t in run.get("suites", {})})
+        out += [f"## Standard tasks ({', '.join(map(str, shots))}-shot)", "", *head]
+        out += rows(lambda m: m.split("/", 1)[0] in tasks and m.split("/", 1)[1] in ("acc", "acc_norm", "ppl"))
+        for t in tasks:  # centred accuracy of each task's primary metric
+            cells = [run.get("suites", {}).get("summary", {}).get("per_task", {}).get(t) for run in runs]
+            out.append(f"| {t} centred | 0.0% | " + " | ".join(fmt("centred", c) for c in cells) + " |")
+        out.append("| **summary/centred** | 0.0% | "
+                   + " | ".join(fmt("centred", run["metrics"].get("summary/centred")) for run in runs) + " |")
+        out.append("")
+    project = rows(lambda m: m.split("/", 1)[0] in PROJECT_SUITES and not m.split("/", 1)[1].startswith("acc_"))
+    if project:
+        out += ["## The project's own benchmarks", "", *head, *project, ""]
+    ppl = rows(lambda m: m.startswith("ppl/"))
+    if ppl:
+        out += ["## Perplexity", "", *head, *ppl, ""]
+    return "\n".join(out)

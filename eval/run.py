@@ -7,7 +7,9 @@
 
 Suites (default: all but dialogue, which needs --dialogues):
   ppl         perplexity and bits per byte on --ppl-data: a shard directory (its val split), a
-              text / JSONL file, or synthetic:SPLIT:N:SEED (default synthetic:test:200:1000);
+              text / JSONL file, or synthetic:SPLIT:N:SEED (default synthetic:test:200:1000), each
+              document scored from its own <s>; and window_loss, the same text as one stream in
+              non-overlapping context-length windows (the validation loss llama2.c / nanoGPT publish);
   cloze       eval/benchmarks/story_cloze.jsonl: the story up to a later mention of one of its
               facts, 4 options scored by log-likelihood (acc, acc_norm, and acc per fact kind);
   qa          eval/benchmarks/story_qa.jsonl: a question about a short story; 4 answer sentences
@@ -20,6 +22,17 @@ Suites (default: all but dialogue, which needs --dialogues):
               or --prompts FILE), greedy and seeded sampled: distinct-1/2, repetition, mean
               length, EOS share, and exact / contains match where a prompt has `expected`;
   dialogue    eval.dialogue on --dialogues FILE (held-out chats: exact match, answer found).
+Standard tasks from local files (eval.tasks; with --task and no --suite, only these run):
+  --task hellaswag=DIR|FILE   --task arc_easy=DIR|FILE   --task arc_challenge=DIR|FILE
+  --task piqa=DIR|FILE        --task mmlu=DIR            --task cmmlu=DIR      --task ceval=DIR
+  --task lambada=FILE         --task mc=FILE.jsonl ({context, options, label})
+  --task cont=FILE.jsonl ({context, continuation});   KIND:NAME=PATH names a second file of a kind
+  --shots K takes K examples from the task's own train / dev split; summary/centred averages
+  (acc - chance) / (1 - chance) over the tasks run.
+    python -m eval.run runs/quickstart/pretrain/final --task hellaswag=data/hellaswag --task mmlu=data/mmlu/data \
+        --shots 5 --limit 100
+  The same files as lm-eval-harness tasks: python -m eval.tasks.lm_eval --task ... --out DIR.
+
 Every suite runs the same way on every checkpoint, so stages compare row by row; multiple-
 choice rows come with their chance level (25% for the 4-option benchmarks).
 
@@ -40,6 +53,8 @@ from tqdm import tqdm
 from eval.options import BENCH_DIR, DEFAULT_PPL_DATA, SAMPLED, SUITE_NAMES, EvalOptions
 from eval.report import RESULTS, results_markdown, results_table
 from eval.suites import SUITES
+from eval.tasks import SUMMARY, centred_summary, check_task_specs, run_task
+from eval.tasks.formats import read_task
 from tinyllm.atomic import write_json, write_text
 from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
@@ -65,6 +80,8 @@ def evaluate_model(model, tok, checkpoint, opts: EvalOptions, label: str | None 
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "settings": dataclasses.asdict(opts),
                "metrics": {}, "chance": {}, "n": {}, "suites": {}, "seconds": 0.0}
     start = time.time()
+    # Standard tasks are read first, so a bad file stops the run before any suite's minutes are spent.
+    tasks = [(name, read_task(kind, path)) for kind, name, path in check_task_specs(opts.tasks, SUITE_NAMES)]
     for name in tqdm(opts.suites, desc=results["label"], unit="suite", disable=not progress or None):
         t0 = time.time()
         suite = SUITES[name](model, tok, opts)
@@ -74,6 +91,16 @@ def evaluate_model(model, tok, checkpoint, opts: EvalOptions, label: str | None 
         if "samples" in suite:
             details["samples"] = suite["samples"]
         results["suites"][name] = details
+    for name, task in tasks:
+        out = run_task(model, tok, task, opts.shots, opts.limit, opts.seed, opts.batch_size, progress, name)
+        for part in ("metrics", "chance", "n"):
+            results[part].update({f"{name}/{k}": v for k, v in out[part].items()})
+        results["suites"][name] = out["details"]
+    summary = centred_summary(results)
+    if summary:
+        results["metrics"][f"{SUMMARY}/centred"] = summary["value"]
+        results["n"][f"{SUMMARY}/centred"] = summary["n"]
+        results["suites"][SUMMARY] = summary
     results["seconds"] = round(time.time() - start, 1)
     return results
 
@@ -99,6 +126,10 @@ def build_parser():
     parser.add_argument("--bench-dir", default=BENCH_DIR, help="benchmark files (default eval/benchmarks)")
     parser.add_argument("--reply-tokens", type=int, default=32, help="per chat reply in qa / dialogue (default 32)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--task", action="append", default=[], metavar="KIND=PATH",
+                        help="a standard task from a local file or folder (repeatable; see above)")
+    parser.add_argument("--shots", type=int, default=0, help="k-shot examples for --task (default 0)")
+    parser.add_argument("--fewshot-seed", type=int, default=1234, help="few-shot sampling seed (default 1234)")
     parser.add_argument("--quiet", action="store_true", help="one line per checkpoint instead of its table")
     # The samples suite's sampled mode; its greedy mode takes the length, seed and cache.
     add_sampling_args(parser, SAMPLED)
@@ -109,7 +140,8 @@ def options(args) -> EvalOptions:
     """EvalOptions from eval.run's parsed flags."""
     return EvalOptions(suites=args.suite or None, limit=args.limit, ppl_data=args.ppl_data, prompts=args.prompts,
                        dialogues=args.dialogues, bench_dir=args.bench_dir, reply_tokens=args.reply_tokens,
-                       batch_size=args.batch_size, sampling=sampling_options(args)).check()
+                       batch_size=args.batch_size, sampling=sampling_options(args), tasks=args.task,
+                       shots=args.shots, seed=args.fewshot_seed).check()
 
 
 def main(argv=None):

@@ -10,7 +10,7 @@ from pathlib import Path
 from data_prep.sources import iter_documents
 from eval.dialogue import evaluate, load_conversations
 from eval.generation import continue_prompts, load_prompts, run_prompt_set
-from eval.likelihood import multiple_choice, perplexity, score_token_sequences
+from eval.likelihood import multiple_choice, perplexity, score_token_sequences, windowed_loss
 from eval.metrics import accuracy, exact_match
 from eval.options import DEFAULT_PROMPTS, SUITE_NAMES, EvalOptions
 from tinyllm.chat import prompt_ids
@@ -109,7 +109,11 @@ def suite_ppl(model, tok, opts: EvalOptions) -> Suite:
     suite = Suite()
     suite.add("ppl", result["ppl"], result["tokens"])
     suite.add("bits_per_byte", result["bits_per_byte"], result["bytes"])
-    suite["details"] = {"data": opts.ppl_data, **result}
+    # The same text as one stream in context-length windows: the validation loss llama2.c / nanoGPT publish.
+    ids = docs if docs is not None else [tok.encode(t, add_special_tokens=False) for t in texts if t]
+    windowed = windowed_loss(model, [[tok.bos_token_id, *d] for d in ids], opts.batch_size)
+    suite.add("window_loss", windowed["window_loss"], windowed["window_tokens"])
+    suite["details"] = {"data": opts.ppl_data, **result, **windowed}
     return suite
 
 

@@ -13,9 +13,17 @@ baseline, and the table gives the ratio to it:
   recipe (torch.compile on a GPU with `compile: auto`, fused AdamW, chunked linear cross-entropy
   from `ce_chunk`, SDPA attention, pinned memory).
 - sft: the baseline pads each batch to its longest conversation in a plain loop; ours is the SFT
-  stage's Trainer with `batching=packed`. Tokens/s counts real (non-padding) tokens.
+  stage's Trainer with `batching=packed`, one row with full logits and one adding the chunked loss
+  (the last `--ce-chunks` value), so packing and the chunked loss each show alone. Tokens/s counts
+  real (non-padding) tokens.
 - dpo: TRL's DPOTrainer with its default DPOConfig against the DPO stage's configuration, with a
-  frozen reference and with precomputed reference log-probs; pairs/s over the timed steps.
+  frozen reference and with precomputed reference log-probs; pairs/s over the timed steps. TRL runs
+  the precompute inside the DPOTrainer constructor: it is timed there on its own and reported in
+  the row that counts it in (one pass over exactly the pairs trained on); the row before it is
+  training steps only. TRL's default turns gradient checkpointing on and ours leaves it off: the
+  baseline turns it off too, and TRL's defaults as shipped get a row of their own.
+
+Gradient checkpointing is off on both sides of every ratio.
 - decode: batch-1 greedy decoding as the server runs it (`tinyllm.decode`: a static KV cache, the
   step compiled by torch.compile) against `generate()`, and against llama2.c's `run` when
   `--run-c PATH` gives a compiled binary (the model exported with scripts.export_llama2c).
@@ -24,7 +32,8 @@ baseline, and the table gives the ratio to it:
   (ours: a static KV cache, compiled, on a GPU).
 
 MFU counts 6·N (all parameters, the tied embedding once) + 12·layers·dim·seq FLOPs per trained
-token over the device's bf16 dense peak (`--peak-tflops` to set it; none on a CPU). Timing skips
+token over the device's bf16 dense peak, looked up by its exact name in `tinyllm.hardware.PEAK_BF16`
+(`--peak-tflops` to set it; n/a, with the device name, on a CPU or a GPU not in the table). Timing skips
 `--warmup` steps (compilation happens there) and averages the next `--steps`. Peak memory is
 torch.cuda's peak allocation per row (n/a on a CPU). The numbers of record are in docs/PERFORMANCE.md.
 """
@@ -38,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyllm import patches
-from tinyllm.errors import run_cli
+from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.generate import SamplingOptions, cache_arguments, generate
 
 PARTS = ("pretrain", "sft", "dpo", "generate", "decode")
@@ -290,23 +299,26 @@ def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
                 peak_memory_gb(), notes={"padding_share": 1 - sum(seen) / sum(width)})]
     del model, optimizer
 
-    reset_memory()
-    model, tok = load_checkpoint(checkpoint, train=True)
-    cfg = SFTRecipe(out_dir=str(tmp / "sft"), model=str(checkpoint), train_data=str(data_file), batching="packed",
-                    pack_len=opts.seq_len, batch_size=max(1, round(batch * real / opts.seq_len)), max_steps=steps,
-                    warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=opts.ce_chunks[-1], compile=opts.compile)
-    train_ds, _, collator = build_datasets(cfg, tok, samples, None)
-    use_chunked_loss(model, cfg.ce_chunk)
-    args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
-                              include_num_input_tokens_seen="non_padding")
-    clock = step_clock()
-    trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=train_ds, data_collator=collator,
-                                  processing_class=tok, callbacks=[clock]))
-    trainer.train()
-    rate = (clock.tokens[-1] - clock.tokens[opts.warmup]) / (clock.stamps[-1] - clock.stamps[opts.warmup])
-    rows.append(Row("sft", config, f"ours: stage Trainer, packed rows of {opts.seq_len} x {cfg.batch_size}"
-                    + (f", ce_chunk {cfg.ce_chunk}" if cfg.ce_chunk else ""), rate, "real tok/s", None,
-                    peak_memory_gb(), rate / base_rate))
+    # Ours, packing alone and then packing with the chunked loss: two rows, so each gain shows by itself.
+    for chunk in dict.fromkeys((0, opts.ce_chunks[-1])):
+        reset_memory()
+        model, tok = load_checkpoint(checkpoint, train=True)
+        cfg = SFTRecipe(out_dir=str(tmp / "sft"), model=str(checkpoint), train_data=str(data_file), batching="packed",
+                        pack_len=opts.seq_len, batch_size=max(1, round(batch * real / opts.seq_len)), max_steps=steps,
+                        warmup_steps=0, eval_every=0, log_every=10 ** 6, ce_chunk=chunk, compile=opts.compile)
+        train_ds, _, collator = build_datasets(cfg, tok, samples, None)
+        use_chunked_loss(model, cfg.ce_chunk)
+        args = training_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
+                                  include_num_input_tokens_seen="non_padding")
+        clock = step_clock()
+        trainer = quiet(AtomicTrainer(model=model, args=args, train_dataset=train_ds, data_collator=collator,
+                                      processing_class=tok, callbacks=[clock]))
+        trainer.train()
+        rate = (clock.tokens[-1] - clock.tokens[opts.warmup]) / (clock.stamps[-1] - clock.stamps[opts.warmup])
+        rows.append(Row("sft", config, f"ours: stage Trainer, packed rows of {opts.seq_len} x {cfg.batch_size}, "
+                        + (f"ce_chunk {chunk}" if chunk else "full logits"), rate, "real tok/s", None,
+                        peak_memory_gb(), rate / base_rate))
+        del model, trainer
     return rows
 
 
@@ -314,7 +326,7 @@ def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
 
 def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
 
     from data_prep.preference import build_preferences
     from stages.dpo import DPORecipe, dpo_arguments
@@ -331,26 +343,36 @@ def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
     train_ds = load_preferences(pairs)["train"].select(range(batch * steps))
     config = f"{size} / vocab {vocab} / batch {batch} pairs"
     on_gpu = torch.cuda.is_available()
+    TimedDPOTrainer = timed_dpo_trainer()
 
     def timed(variant, args, ref):
         reset_memory()
         model = load_checkpoint(checkpoint, train=True)[0]
         clock = step_clock()
-        trainer = quiet(DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=train_ds,
-                                   processing_class=load_checkpoint(checkpoint)[1], callbacks=[clock]))
         start = time.perf_counter()
+        # TRL precomputes reference log-probs inside the constructor: timed there, apart from the steps.
+        trainer = quiet(TimedDPOTrainer(model=model, ref_model=ref, args=args, train_dataset=train_ds,
+                                        processing_class=load_checkpoint(checkpoint)[1], callbacks=[clock]))
+        init = time.perf_counter() - start
+        if args.precompute_ref_log_probs and not trainer.precompute_calls:
+            raise TinyLLMError("TRL's DPOTrainer no longer calls _precompute_ref_logps: the precompute cannot be timed")
         trainer.train()
         step = mean_step_seconds(clock.stamps, opts.warmup)
-        # Precomputing happens once, before the first step: its cost per pair, to weigh against the saving.
-        before_first = clock.stamps[0] - start - step
         return Row("dpo", config, variant, batch / step, "pairs/s", None, peak_memory_gb(),
-                   notes={"seconds_before_first_step_per_pair": before_first / len(train_ds)})
+                   notes={"trainer_init_seconds": init, "precompute_seconds": trainer.precompute_seconds,
+                          "gradient_checkpointing": bool(trainer.model.is_gradient_checkpointing)})
 
-    # TRL's defaults: only what a run needs to exist (and CPU where there is no GPU).
-    default = DPOConfig(output_dir=str(tmp / "dpo_default"), per_device_train_batch_size=batch, max_steps=steps,
-                        report_to=[], save_strategy="no", use_cpu=not on_gpu, bf16=on_gpu, logging_steps=10 ** 6,
-                        disable_tqdm=True)
-    rows = [timed("baseline: TRL DPOConfig defaults, frozen reference", default, load_checkpoint(checkpoint)[0])]
+    # TRL's defaults: only what a run needs to exist (and CPU where there is no GPU). Gradient checkpointing
+    # (TRL's default on, ours off) is set as ours for the baseline; TRL's own setting gets a row of its own.
+    def default(checkpointing):
+        return DPOConfig(output_dir=str(tmp / "dpo_default"), per_device_train_batch_size=batch, max_steps=steps,
+                         report_to=[], save_strategy="no", use_cpu=not on_gpu, bf16=on_gpu, logging_steps=10 ** 6,
+                         disable_tqdm=True, activation_checkpointing=checkpointing)
+
+    rows = [timed("baseline: TRL DPOConfig defaults but gradient checkpointing off (as ours), frozen reference",
+                  default(False), load_checkpoint(checkpoint)[0]),
+            timed("reference: TRL DPOConfig defaults as shipped (gradient checkpointing on), frozen reference",
+                  default(True), load_checkpoint(checkpoint)[0])]
     for precompute in (False, True):
         cfg = DPORecipe(out_dir=str(tmp / f"dpo_{precompute}"), model=str(checkpoint), data=str(pairs),
                         batch_size=batch, max_steps=steps, warmup_steps=0, eval_every=0, log_every=10 ** 6,
@@ -359,11 +381,34 @@ def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
         args = dpo_arguments(cfg, resolve_dtype(cfg.dtype), save_strategy="no", report_to=[],
                              precompute_ref_batch_size=batch)
         ref = None if precompute else load_checkpoint(checkpoint)[0]
-        rows.append(timed("ours: DPO stage config, " + ("precomputed reference" if precompute else "frozen reference"),
-                          args, ref))
+        rows.append(timed("ours: DPO stage config, " + ("precomputed reference, training steps only"
+                                                        if precompute else "frozen reference"), args, ref))
+    # The precompute is one reference pass over exactly the pairs trained on: counted in, per pair.
+    ours = rows[-1]
+    per_pair = 1 / ours.rate + ours.notes["precompute_seconds"] / len(train_ds)
+    rows.append(Row("dpo", config, f"ours: DPO stage config, precomputed reference, precompute included "
+                    f"({1000 * ours.notes['precompute_seconds'] / len(train_ds):.1f} ms a pair, one epoch)",
+                    1 / per_pair, "pairs/s", None, ours.peak_mem_gb, notes=dict(ours.notes)))
     for r in rows[1:]:
         r.ratio = r.rate / rows[0].rate
     return rows
+
+
+def timed_dpo_trainer():
+    """DPOTrainer that times its reference log-prob precompute (run from its constructor in TRL 1.16)."""
+    from trl import DPOTrainer
+
+    class TimedDPOTrainer(DPOTrainer):
+        precompute_seconds, precompute_calls = 0.0, 0
+
+        def _precompute_ref_logps(self, *args, **kwargs):
+            start = time.perf_counter()
+            out = super()._precompute_ref_logps(*args, **kwargs)
+            self.precompute_seconds += time.perf_counter() - start
+            self.precompute_calls += 1
+            return out
+
+    return TimedDPOTrainer
 
 
 # ----------------------------------------------------------------------------- generation
@@ -427,7 +472,6 @@ def run_c_row(checkpoint: Path, opts, tmp: Path, config: str, base: float) -> Ro
     import re
     import subprocess
 
-    from tinyllm.errors import TinyLLMError
     from tinyllm.llama2c import export_llama2c
 
     model_bin, tok_bin = tmp / "run_c_model.bin", tmp / "run_c_tokenizer.bin"

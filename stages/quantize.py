@@ -28,6 +28,7 @@ from eval.run import evaluate_model, write_results
 from tinyllm.atomic import write_json, write_text
 from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.ownership import check_replaceable
 from tinyllm.model import load_checkpoint
 from tinyllm.quant import (METHODS, bnb_config, check_keep_modules, check_not_quantized, device_name, disk_bytes,
                            load_quantized, memory_bytes, plain_checkpoint, quantize, resolve_device, save_quantized,
@@ -162,6 +163,8 @@ def main(argv=None):
     existing = [str(out_dir / m) for m in cfg.methods if (out_dir / m).exists()]
     if existing and not cfg.overwrite:
         raise TinyLLMError(f"{', '.join(existing)}: already exist; pass overwrite=true to replace them")
+    for method in cfg.methods:  # before any work: only tinyllm's own outputs, never the input model
+        check_replaceable(out_dir / method, {"model": cfg.model})
     opts = eval_options(cfg)
     device = resolve_device(cfg.device)
     configs = {m: bnb_config(m, cfg.double_quant, cfg.keep_modules, cfg.int8_threshold, cfg.compute_dtype)
@@ -179,7 +182,7 @@ def main(argv=None):
         del model
         for method in cfg.methods:
             quantized = quantize(source, configs[method], device)
-            save_quantized(quantized, tok, out_dir / method, cfg.overwrite)
+            save_quantized(quantized, tok, out_dir / method, cfg.overwrite, {"model": cfg.model})
             del quantized
             print(f"{method}: saved {out_dir / method}, measuring it")
             # What is measured is the checkpoint as saved and loaded again, as a user gets it.

@@ -89,13 +89,14 @@ def read_jsonl(path, field="text"):
     return [json.loads(line)[field] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-# Test tiers: `pytest` runs the full suite (what CI runs); `pytest -m "not e2e"` is the fast tier for
-# day-to-day work. A test is e2e when it is slow or when it needs a trained model (the session's
-# pretrained / fine-tuned fixtures, ~40 s to build); tests can also mark themselves e2e.
+# Test tiers: `pytest` runs the suite (what CI runs, then `pytest -m quickstart` for the quickstart);
+# `pytest -m "not e2e"` is the fast tier for day-to-day work. A test is e2e when it is slow, is the
+# quickstart, or needs a trained model (the session's pretrained / fine-tuned fixtures, ~40 s to
+# build); tests can also mark themselves e2e.
 E2E_FIXTURES = {"pretrained", "fine_tuned"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.get_closest_marker("slow") or E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if item.get_closest_marker("slow") or item.get_closest_marker("quickstart") or E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)

@@ -96,7 +96,7 @@ def test_pretokenize_nested_gz_and_txt_without_separator(tokenizer_dir, tmp_path
     assert docs == 70  # 40 poems + 30 paragraphs
     assert f"({meta['splits']['train']['documents']:,} docs)" in line
     assert "note: 1 .txt file(s) without a '<|endoftext|>' line, so each blank-line paragraph is a document" in line
-    assert meta["paragraph_split_files"] == [txt]
+    assert meta["paragraph_split_files"] == {txt: 30}
 
 
 # --- SFT: LLaMA-Factory alpaca with history, sharegpt, OpenAI messages ---------------------------

@@ -56,6 +56,9 @@ def test_type_see_streamed_reply_stop_and_new_chat(server, browser, monkeypatch)
     step, submit, events = engine.batcher.decoder.step, engine.batcher.submit, []
 
     def recording_submit(prompt, sampling, emit, **kw):
+        # No stop tokens: a sampled end-of-turn after a few tokens would end the reply before the button
+        # is pressed (seen under load); here only the button (or 300 tokens) can end it.
+        kw["stop"] = ()
         return submit(prompt, sampling, lambda ev: events.append(ev[0]) or emit(ev), **kw)
 
     monkeypatch.setattr(engine.batcher, "submit", recording_submit)

@@ -1,5 +1,6 @@
 """Atomic writes: a file or directory either appears complete or not at all."""
 
+import errno
 import json
 import os
 import shutil
@@ -25,9 +26,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _refuse_directory(path: Path) -> None:
+    """Before any work: a file cannot replace a directory (it would fail only at the final rename)."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+
+
 def write_bytes(path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same directory and a rename."""
     path = Path(path)
+    _refuse_directory(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -48,6 +56,7 @@ def atomic_path(path):
     """Yield a temporary file path beside `path` for a writer that streams (big weight files);
     on success it is fsynced and renamed to `path`, on any error removed, `path` left as it was."""
     path = Path(path)
+    _refuse_directory(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -72,11 +81,13 @@ def write_json(path, obj) -> None:
 
 
 @contextmanager
-def atomic_dir(path, overwrite: bool = False):
+def atomic_dir(path, overwrite: bool = False, owner: str | None = None):
     """Yield a temporary directory beside `path`; on success it is renamed to `path`.
 
     On any error the temporary directory is removed and an existing `path` is left untouched.
-    With `overwrite`, an existing `path` is replaced only after the new one is complete.
+    With `overwrite`, an existing `path` is replaced only after the new one is complete (callers check
+    first that tinyllm may replace it: tinyllm.ownership.check_replaceable). With `owner`, the new
+    directory carries tinyllm's ownership marker, so a later overwrite may replace it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +95,10 @@ def atomic_dir(path, overwrite: bool = False):
     os.chmod(tmp, _default_mode(0o777))  # mkdtemp makes 0700 directories
     try:
         yield tmp
+        if owner is not None:
+            from tinyllm.ownership import mark
+
+            mark(tmp, owner)
         if path.exists():
             if not overwrite:
                 raise FileExistsError(f"{path} already exists")

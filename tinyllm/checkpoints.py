@@ -3,10 +3,12 @@
 The Trainer writes `checkpoint-N` in place, so a crash mid-save leaves a half-written directory that
 resume would pick up. `AtomicCheckpoints` (a mixin for the Trainer or a TRL trainer; `AtomicTrainer`
 is the plain Trainer with it) writes each checkpoint under `.staging/`, marks it COMPLETE and renames
-it into place: the resume contract is that only a directory found by `complete_checkpoints` is ever
-resumed from. `save_final` writes OUT_DIR/final the same way (tinyllm.atomic).
+it into place. COMPLETE is a manifest (every file's name, size and sha256), written last: resume
+takes the newest checkpoint that verifies against it (`resumable_checkpoint`), saying which newer
+ones it skipped and why. `save_final` writes OUT_DIR/final the same way (tinyllm.atomic).
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -14,10 +16,41 @@ from pathlib import Path
 from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
-from tinyllm.atomic import atomic_dir, write_json, write_text
+from tinyllm.atomic import atomic_dir, write_json
+from tinyllm.fingerprints import sha256_file
 
 STAGING = ".staging"
-COMPLETE = "COMPLETE"  # written last into a checkpoint, before it is renamed into place
+COMPLETE = "COMPLETE"  # the manifest, written last into a checkpoint, before it is renamed into place
+MANIFEST_FORMAT = "tinyllm-checkpoint-manifest"
+
+
+def write_manifest(checkpoint) -> None:
+    """Write COMPLETE: the checkpoint's files with their sizes and sha256 (call it last)."""
+    checkpoint = Path(checkpoint)
+    files = {p.relative_to(checkpoint).as_posix(): {"size": p.stat().st_size, "sha256": sha256_file(p)}
+             for p in sorted(checkpoint.rglob("*")) if p.is_file() and p.name != COMPLETE}
+    write_json(checkpoint / COMPLETE, {"format": MANIFEST_FORMAT, "version": 1, "files": files})
+
+
+def verify_checkpoint(checkpoint) -> str | None:
+    """None when the checkpoint matches its manifest, else why not (one phrase naming the file)."""
+    checkpoint = Path(checkpoint)
+    try:
+        manifest = json.loads((checkpoint / COMPLETE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"{COMPLETE} is missing or unreadable"
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return f"{COMPLETE} holds no manifest (a checkpoint from an older tinyllm or copied by hand)"
+    for name, want in manifest.get("files", {}).items():
+        path = checkpoint / name
+        if not path.is_file():
+            return f"{name} is missing"
+        size = path.stat().st_size
+        if size != want["size"]:
+            return f"{name} is {size} bytes, the manifest says {want['size']} (truncated or replaced)"
+        if sha256_file(path) != want["sha256"]:
+            return f"{name} does not match its checksum (corrupted or replaced)"
+    return None
 
 
 def complete_checkpoints(out_dir) -> list[Path]:
@@ -35,6 +68,16 @@ def complete_checkpoints(out_dir) -> list[Path]:
 def latest_checkpoint(out_dir) -> Path | None:
     found = complete_checkpoints(out_dir)
     return found[-1] if found else None
+
+
+def resumable_checkpoint(out_dir, say=print) -> Path | None:
+    """The newest checkpoint that verifies against its manifest; each newer one skipped is reported."""
+    for checkpoint in reversed(complete_checkpoints(out_dir)):
+        problem = verify_checkpoint(checkpoint)
+        if problem is None:
+            return checkpoint
+        say(f"skipping {checkpoint}: {problem}")
+    return None
 
 
 def checkpoint_path(out_dir, step: int) -> Path:
@@ -68,7 +111,7 @@ class AtomicCheckpoints:
         # model shards): the checkpoint is complete only when all of them are done.
         self.accelerator.wait_for_everyone()
         if self.args.should_save:
-            write_text(run_dir / STAGING / name / COMPLETE, f"step {self.state.global_step}\n")
+            write_manifest(run_dir / STAGING / name)
             final = run_dir / name
             if final.exists():  # the same step saved again (e.g. the last step): newest wins
                 shutil.rmtree(final)

@@ -27,6 +27,7 @@ from tinyllm import distributed
 from tinyllm.checkpoints import checkpoint_path, save_final
 from tinyllm.faults import GracefulStop, NonFiniteLoss, check_free_space
 from tinyllm.hardware import device_peak_flops, resolve_dtype
+from tinyllm.errors import TinyLLMError, describe_os_error
 from tinyllm.progress import StepLog, plot_loss_curve, use_step_log
 from tinyllm.rundir import prepare_run
 
@@ -64,6 +65,8 @@ def train(trainer: Trainer, cfg, resume_from: Path | None) -> bool:
         print(f"resume=true but {cfg.out_dir} has no complete checkpoint yet: starting from step 0")
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except OSError as err:  # the disk filled or went read-only mid-run: the last complete checkpoint stays
+        raise TinyLLMError(describe_os_error(err, cfg.out_dir)) from None
     finally:
         # on_train_end is skipped when training raises (a NaN loss, a bad batch): give the signals back
         # anyway, or a process that goes on (a test session, a notebook) keeps ignoring SIGTERM, and so
@@ -132,6 +135,9 @@ class Stage:
 
     def finish(self, model, tok, report: dict, lora: bool = False, merge: bool = True) -> str:
         """Main process: write final/ (and the adapter), report.json and loss_curve.png; return what final/ holds."""
-        what = save_final(model, tok, self.out_dir, report, lora, merge)
+        try:
+            what = save_final(model, tok, self.out_dir, report, lora, merge)
+        except OSError as err:  # final/ is written atomically: a failed save leaves no final/ that looks valid
+            raise TinyLLMError(describe_os_error(err, self.out_dir / "final")) from None
         plot_loss_curve(self.trainer.state.log_history, self.out_dir / "loss_curve.png")
         return what

@@ -4,21 +4,45 @@ import torch
 
 from tinyllm.errors import TinyLLMError
 
-# bf16 dense peak FLOP/s by device name, for MFU. Override with the recipe key peak_tflops.
-PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "GH200": 989e12, "A100": 312e12, "L40S": 362e12,
-             "A10G": 70e12, "A10": 125e12, "L4": 121e12, "4090": 165e12, "3090": 71e12}
+# bf16 dense peak FLOP/s (no sparsity) by the exact name torch.cuda.get_device_name() reports, for MFU.
+# Matched whole, never by substring: an L40 is not an L4, an H100 PCIe is not an SXM. Any other device
+# gets no peak (MFU n/a, with its name); set the recipe key peak_tflops for it.
+PEAK_BF16 = {
+    "NVIDIA H100 80GB HBM3": 989e12,   # SXM5
+    "NVIDIA H100 SXM5 80GB": 989e12,
+    "NVIDIA H100 PCIe": 756e12,
+    "NVIDIA H100 NVL": 835e12,
+    "NVIDIA H200": 989e12,             # SXM
+    "NVIDIA H200 NVL": 835e12,
+    "NVIDIA GH200 480GB": 989e12,
+    "NVIDIA A100-SXM4-80GB": 312e12,
+    "NVIDIA A100-SXM4-40GB": 312e12,
+    "NVIDIA A100 80GB PCIe": 312e12,
+    "NVIDIA A100-PCIE-40GB": 312e12,
+    "NVIDIA L40S": 362e12,
+    "NVIDIA L40": 181e12,
+    "NVIDIA L4": 121e12,
+    "NVIDIA A10G": 70e12,
+    "NVIDIA A10": 125e12,
+    "NVIDIA GeForce RTX 4090": 165e12,
+    "NVIDIA GeForce RTX 3090": 71e12,
+}
+
+
+def peak_for(name: str) -> tuple[float | None, str]:
+    """(bf16 dense peak FLOP/s, where it came from) for a device name; None when the name is not in the table."""
+    flops = PEAK_BF16.get(name.strip())
+    if flops is None:
+        return None, f"{name}: peak unknown (MFU n/a), set peak_tflops"
+    return flops, f"{name} bf16 dense {flops / 1e12:.0f} TFLOP/s"
 
 
 def device_peak_flops(peak_tflops: float | None) -> tuple[float | None, str]:
-    """(peak FLOP/s, where it came from) for the MFU denominator; None on CPU unless given."""
+    """(peak FLOP/s, where it came from) for the MFU denominator; None on CPU or an unknown GPU unless given."""
     if peak_tflops:
         return peak_tflops * 1e12, f"recipe peak_tflops={peak_tflops}"
     if torch.cuda.is_available():
-        name = torch.cuda.get_device_name()
-        for key, flops in PEAK_BF16.items():
-            if key in name:
-                return flops, f"{name} bf16 dense {flops / 1e12:.0f} TFLOP/s"
-        return None, f"{name}: peak unknown, set peak_tflops"
+        return peak_for(torch.cuda.get_device_name())
     return None, "CPU: no peak, set peak_tflops for MFU"
 
 

@@ -442,12 +442,15 @@ def import_llama2c(model_bin, tokenizer_bin, out_dir, overwrite: bool = False, a
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
+    from tinyllm.ownership import check_replaceable
+
+    check_replaceable(out_dir, {"model": model_bin, "tokenizer": tokenizer_bin}, "out_dir", "--overwrite")
     weights, version = read_model(model_bin)
     pieces, scores = read_tokenizer(tokenizer_bin, weights.params.vocab_size)
     vocab = vocab_from_tokenizer_bin(pieces, scores, tokenizer_bin, add_dummy_prefix)
     tok = tokenizer_from_vocab(vocab, CHAT_TEMPLATE)
     model = to_hf(weights, pad_id=tok.pad_token_id)
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite=overwrite, owner="llama2.c import") as tmp:
         model.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
         (tmp / "tokenizer.model").write_bytes(sentencepiece_model(vocab))  # exact scores, for sentencepiece users

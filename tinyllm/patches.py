@@ -3,15 +3,35 @@
     from tinyllm import patches; patches.apply()      # once, at the start of an entry point
 
 Each entry says which version needs it and how to tell when it can go. Every patch is idempotent.
+Third-party start-up chatter (warnings a user can do nothing about) is silenced here too, by one
+filter per message; `TINYLLM_VERBOSE=1` (or a stage's `--verbose`) keeps all of it.
 `apply()` is cheap by default; the DeepSpeed and bitsandbytes patches import those libraries, so they
 are asked for by the runs that use them. `portable_4bit` is applied to each 4-bit model that is loaded
 (it is a setting of the model's layers) and brings the bitsandbytes kernel patch with it.
 """
 
 import logging
+import os
 import warnings
 
 _applied: set[str] = set()
+VERBOSE_ENV = "TINYLLM_VERBOSE"
+
+
+def verbose() -> bool:
+    """True when the user asked to see every third-party message (TINYLLM_VERBOSE=1)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+class _DropMessages(logging.Filter):
+    """Drops a logger's records whose message starts with one of `starts`; the rest pass."""
+
+    def __init__(self, *starts: str):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.starts)
 
 
 def apply(deepspeed: bool = False, bitsandbytes: bool = False) -> None:
@@ -33,20 +53,42 @@ def _once(name: str) -> bool:
 
 
 def _quiet_logs() -> None:
-    if not _once("logs"):
+    if verbose() or not _once("logs"):
         return
-    # transformers 5.23 renamed gradient to activation checkpointing; the Trainer and TRL still call the
-    # old name on every step. Nothing for a user to change. Remove when a run shows no such FutureWarning
-    # without this filter (a transformers / TRL upgrade that stops calling is_gradient_checkpointing).
-    warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
-    # bitsandbytes 0.50.2 warns on every import on CPUs with AVX512-BF16 that an optional hub kernel
-    # ("kernels-community") is missing; the suite never downloads it and the built-in CPU path is used.
-    # Set before bitsandbytes is imported (trl imports it). Remove when `import bitsandbytes` is quiet.
+    # transformers 5.23 renamed gradient to activation checkpointing; the Trainer, TRL and PEFT still call
+    # the old names (is_gradient_checkpointing, gradient_checkpointing_enable / _disable, the
+    # gradient_checkpointing attribute). Nothing for a user to change. Remove when a run shows no such
+    # FutureWarning without this filter (a transformers / TRL / PEFT upgrade that stops calling them).
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing\w*` is deprecated", category=FutureWarning)
+    # DeepSpeed 0.19.8's ZeRO calls torch 2.13's all_gather_into_tensor / reduce_scatter_tensor, which
+    # warn on every call (880 lines in a 2-process ZeRO-3 test run). Remove when DeepSpeed calls the
+    # *_single names (a ZeRO run without this filter prints no such FutureWarning).
+    warnings.filterwarnings("ignore", message=r"`torch\.distributed\.(all_gather_into_tensor|reduce_scatter_tensor)` "
+                            r"is deprecated", category=FutureWarning)
+    # torch 2.13's weights-only unpickler warns "Detected pickle protocol 4 in the checkpoint" on every
+    # ZeRO shard DeepSpeed 0.19.8 writes, when a run resumes (weights_only_deepspeed_loads below); the
+    # shards load right (tests/test_deepspeed.py). Remove when DeepSpeed saves with torch's default protocol.
+    warnings.filterwarnings("ignore", message=r"Detected pickle protocol \d+ in the checkpoint", category=UserWarning)
+    # DeepSpeed 0.19.8 logs "Setting accelerator to CPU. If you have GPU ..." (to stdout) when it is
+    # imported on a machine without a GPU and DS_ACCELERATOR unset; the stage's header line already
+    # says the run is on CPU. A filter, not a level: DeepSpeed sets its logger's level when imported.
+    # Remove when `python -c "import deepspeed"` on a CPU machine prints nothing.
+    logging.getLogger("DeepSpeed").addFilter(_DropMessages("Setting accelerator to CPU"))
+    # bitsandbytes 0.50.2 warns on every import on CPUs with AVX512-BF16 ("Failed to load CPU
+    # gemm_4bit_forward from kernels-community: No module named 'kernels'"): an optional hub kernel
+    # the suite never downloads; the built-in CPU path is used. Set before bitsandbytes is imported
+    # (trl imports it). Remove when `import bitsandbytes` is quiet.
     logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     # bitsandbytes 0.50.2 warns on every int8 forward that activations are cast to fp16 (that is how
     # LLM.int8() works, and the quantize report says so): it would flood an offline log. Keep while
     # int8 forwards log that warning.
     logging.getLogger("bitsandbytes.autograd._functions").setLevel(logging.ERROR)
+    # transformers 5.23 tokenizers warn "Token indices sequence length is longer than the specified
+    # maximum sequence length for this model" when a whole document is encoded; tinyllm encodes
+    # documents whole on purpose and cuts them into windows / drops or counts them itself
+    # (data_prep.sft, eval's per-document perplexity). Keep while tinyllm encodes before cutting.
+    logging.getLogger("transformers.tokenization_utils_base").addFilter(
+        _DropMessages("Token indices sequence length is longer than the specified maximum"))
 
 
 def _no_progress_bars() -> None:

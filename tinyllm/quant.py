@@ -156,12 +156,15 @@ def load_quantized(checkpoint, device: str = "cpu"):
     return portable_4bit(model), load_tokenizer(checkpoint)
 
 
-def save_quantized(model, tok, out_dir, overwrite: bool = False) -> None:
+def save_quantized(model, tok, out_dir, overwrite: bool = False, inputs: dict | None = None) -> None:
     """model + tokenizer to `out_dir`, atomically (safetensors; bitsandbytes settings in config.json)."""
+    from tinyllm.ownership import check_replaceable
+
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists; pass overwrite=true to replace it")
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    check_replaceable(out_dir, inputs or {})
+    with atomic_dir(out_dir, overwrite=overwrite, owner="quantized checkpoint") as tmp:
         model.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
 

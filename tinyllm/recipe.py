@@ -4,8 +4,10 @@
 command line, and refuses unknown keys (suggesting the closest) or values of the wrong type.
 """
 
+import argparse
 import dataclasses
 import difflib
+import os
 import types
 import typing
 from pathlib import Path
@@ -202,15 +204,31 @@ class LoraRecipe(TrainRecipe):
 
 def recipe_parser(schema, description: str, example: str):
     """The argparse front every stage shares: RECIPE.yaml [key=value ...], keys listed in --help."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
+    parser = _RecipeParser(
         description=description,
         epilog="Keys (set in the YAML or as key=value): " + ", ".join(f.name for f in dataclasses.fields(schema)),
     )
     parser.add_argument("recipe", help=f"YAML recipe, e.g. {example}")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")
+    parser.add_argument("--verbose", action=_Verbose, nargs=0, default=False,
+                        help="show third-party libraries' warnings and start-up messages, which tinyllm "
+                        "silences by default (the same as TINYLLM_VERBOSE=1; see tinyllm/patches.py)")
     return parser
+
+
+class _RecipeParser(argparse.ArgumentParser):
+    """Options may sit anywhere among the key=value overrides (`RECIPE a=1 --verbose b=2`)."""
+
+    def parse_args(self, args=None, namespace=None):
+        return self.parse_intermixed_args(args, namespace)
+
+
+class _Verbose(argparse.Action):
+    """--verbose: sets TINYLLM_VERBOSE=1 as soon as it is parsed, before tinyllm.patches quiets anything."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        os.environ["TINYLLM_VERBOSE"] = "1"
+        setattr(namespace, self.dest, True)
 
 
 def recipe_value(path, overrides: list[str], key: str):
@@ -223,12 +241,11 @@ def recipe_value(path, overrides: list[str], key: str):
 
 def main(argv=None):
     """`python -m tinyllm.recipe RECIPE [key=value ...] --get KEY`: print one key (the launcher finds out_dir so)."""
-    import argparse
-
     parser = argparse.ArgumentParser(description="Print the value a recipe (with key=value overrides) gives a key.")
     parser.add_argument("recipe", help="YAML recipe")
     parser.add_argument("overrides", nargs="*", help="key=value overrides")
     parser.add_argument("--get", required=True, metavar="KEY", help="the key to print")
+    parser.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)  # a stage's flag, passed through
     args = parser.parse_args(argv)
     value = recipe_value(args.recipe, args.overrides, args.get)
     if value is None:
