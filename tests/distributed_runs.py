@@ -1,4 +1,4 @@
-"""Run several stage commands one after another in one distributed job (used by tests/test_deepspeed.py):
+"""Run several stage commands one after another in one distributed job (used by tests/tinyllm/test_deepspeed.py):
 
     torchrun --nproc_per_node=2 tests/distributed_runs.py RUNS.json
 

@@ -113,3 +113,16 @@ def test_the_graph_sees_function_local_and_relative_imports(tmp_path):
     mods, edges = import_graph(tmp_path)
     assert _cycles(list(mods), edges) == [["tinyllm.a", "tinyllm.b"]]
     assert ("eval.c", "scripts") in edges
+
+
+def test_the_packages_import_from_the_checkout_not_from_the_test_folders_named_like_them():
+    # tests/tinyllm/ etc. mirror the code's folders; without the checkout's root first on sys.path
+    # (pyproject's pythonpath) `import tinyllm` would find the test folder as a namespace package.
+    import data_prep
+    import eval as eval_package
+    import scripts
+    import stages
+    import tinyllm
+
+    for package in (tinyllm, data_prep, stages, eval_package, scripts):
+        assert package.__file__ and Path(package.__file__).parent.parent == ROOT, package

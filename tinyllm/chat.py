@@ -3,7 +3,7 @@
 Training renders a whole conversation with `tinyllm.sft_data.render`; a reply is asked for
 by rendering the conversation so far with `add_generation_prompt=True`. Both go through the
 tokenizer's chat template, so the prompt a model sees at chat time is exactly the prefix it
-was trained on (tests/test_sft.py checks it token by token). Generation itself is
+was trained on (tests/stages/test_sft.py checks it token by token). Generation itself is
 `tinyllm.generate.generate`.
 """
 

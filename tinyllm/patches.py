@@ -67,7 +67,7 @@ def _quiet_logs() -> None:
                             r"is deprecated", category=FutureWarning)
     # torch 2.13's weights-only unpickler warns "Detected pickle protocol 4 in the checkpoint" on every
     # ZeRO shard DeepSpeed 0.19.8 writes, when a run resumes (weights_only_deepspeed_loads below); the
-    # shards load right (tests/test_deepspeed.py). Remove when DeepSpeed saves with torch's default protocol.
+    # shards load right (tests/tinyllm/test_deepspeed.py). Remove when DeepSpeed saves with torch's default protocol.
     warnings.filterwarnings("ignore", message=r"Detected pickle protocol \d+ in the checkpoint", category=UserWarning)
     # DeepSpeed 0.19.8 logs "Setting accelerator to CPU. If you have GPU ..." (to stdout) when it is
     # imported on a machine without a GPU and DS_ACCELERATOR unset; the stage's header line already
@@ -109,7 +109,7 @@ def weights_only_deepspeed_loads() -> None:
     checkpoints need only these three DeepSpeed classes beyond tensors and containers (found with
     torch.serialization.get_unsafe_globals_in_checkpoint); anything else is refused by torch's
     weights-only unpickler. Remove when TorchCheckpointEngine.load passes weights_only=True itself
-    (tests/test_deepspeed.py's hostile-shard test then passes without this patch).
+    (tests/tinyllm/test_deepspeed.py's hostile-shard test then passes without this patch).
     """
     if not _once("deepspeed_loads"):
         return
@@ -134,8 +134,8 @@ def correct_cpu_dequantize() -> None:
     multiple of 32 (96, 160, 288, ...): three times NF4's own error on the 24m model's 288-wide
     layers, which cost 30 % perplexity instead of 2 %. The packed weights and scales it writes are
     right; only reading them back is wrong. The generic code (bitsandbytes.backends.default) gives
-    the same values as the C kernel where that one is right (checked in tests/test_quantize.py).
-    Remove when tests/test_quantize.py's kernel test passes for a width of 288 without this patch.
+    the same values as the C kernel where that one is right (checked in tests/stages/test_quantize.py).
+    Remove when tests/stages/test_quantize.py's kernel test passes for a width of 288 without this patch.
     """
     if not _once("bnb_cpu_dequantize"):
         return
@@ -162,7 +162,7 @@ def portable_4bit(model):
     "N must be divisible by block_n"), computes in bf16 whatever the compute dtype, and is undone
     wrongly on save (the block scales stay transposed: a later reload of a layer with in_features > 64
     gets scrambled scales). With it off, every size loads, runs and saves the same on every CPU; GPUs
-    are not affected. Remove when tests/test_quantize.py's 9m-width and reload tests pass on an
+    are not affected. Remove when tests/stages/test_quantize.py's 9m-width and reload tests pass on an
     AVX512-BF16 CPU without it. Returns the model.
     """
     import bitsandbytes as bnb  # heavy third-party import; a 4-bit model has loaded it already

@@ -169,7 +169,7 @@ def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
 def test_rl_beats_the_sft_model_on_held_out_questions(task, tmp_path):
     """GRPO with the exact reward lifts held-out exact match above the SFT model's by more than chance allows.
 
-    The SFT model learned mostly wrong replies (tests/grpo_task.py): greedily it answers wrong. The claim
+    The SFT model learned mostly wrong replies (tests/stages/grpo_task.py): greedily it answers wrong. The claim
     "RL's rate > SFT's rate" holds at 95 % when the RL rate's lower 97.5 % bound is above the SFT rate's
     upper 97.5 % bound (Wilson intervals over n = 200 held-out prompts never trained on; the two 2.5 %
     risks add up to 5 %). At 0 % vs 100 % the bounds are 1.9 % and 98.1 %.

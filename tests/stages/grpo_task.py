@@ -1,4 +1,4 @@
-"""A small task on which online RL measurably helps, built from nothing in seconds (tests/test_grpo.py).
+"""A small task on which online RL measurably helps, built from nothing in seconds (tests/stages/test_grpo.py).
 
     "Is 385 more than 99?"  ->  "yes."
 
@@ -51,7 +51,7 @@ def make_task(out: Path, tokenizer_dir, n_sft: int = 2000, n_test: int = 200, se
     test = [conv(t, RIGHT) for t in test_triples]
     build_sft([str(_write(out / "sft.jsonl", sft))], out / "sft.pkl", tokenizer_dir, max_len=64)
     write_prompts(out / "prompts", read_prompts(_write(out / "rl.jsonl", rl)),
-                  read_prompts(_write(out / "test.jsonl", test)), {"sources": "tests/grpo_task.py"})
+                  read_prompts(_write(out / "test.jsonl", test)), {"sources": "tests/stages/grpo_task.py"})
 
     tok = load_tokenizer(tokenizer_dir)
     model = build_model("tiny", len(tok), 128, seed=seed, bos_id=tok.bos_token_id, eos_id=tok.eos_token_id,

@@ -4,7 +4,7 @@ No GPU has trained these models yet, so the paths a GPU run switches on (torch.c
 fp16 with a gradient scaler, fused AdamW, the static KV cache and compiled generation with left-padded
 batches) run here on the CPU, where torch supports each of them, on the smallest models (2 layers,
 dim 64, vocab 300). Each test states its tolerance beside the comparison. The batch-1 decode loop of
-the server (`tinyllm.decode`, compiled) is compared with generate() in tests/test_decode.py.
+the server (`tinyllm.decode`, compiled) is compared with generate() in tests/tinyllm/test_decode.py.
 """
 
 import types

@@ -2,7 +2,7 @@
 non-finite losses, a disk too small or not writable. A killed or stopped run resumes and ends
 exactly where the uninterrupted run ends (CPU fp32, same seed).
 
-The CI version kills twice; the long version (`pytest -m slow tests/test_faults.py`) kills
+The CI version kills twice; the long version (`pytest -m slow tests/stages/test_faults.py`) kills
 pretraining and SFT at many random points. TINYLLM_FAULT_SEED=N replays a given set of points.
 """
 
