@@ -32,10 +32,11 @@ from tqdm import tqdm
 
 from data_prep.formats import RANKED_MODES, preference_records
 from data_prep.sources import expand
+from tinyllm.atomic import atomic_dir, write_json
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.ownership import check_replaceable
-from tinyllm.records import iter_records
 from tinyllm.preference import INFO_FILE, to_pair
+from tinyllm.records import iter_records
 
 
 def read_pairs(sources, skip_bad: bool, ranked: str = "first-vs-last", counts: dict | None = None):
@@ -80,8 +81,6 @@ def build_preferences(sources, out, heldout=None, heldout_fraction: float = 0.05
                       overwrite: bool = False, ranked: str = "first-vs-last") -> dict:
     from datasets import Dataset, DatasetDict
     from datasets.utils.logging import disable_progress_bar
-
-    from tinyllm.atomic import atomic_dir, write_json
 
     out = Path(out)
     if out.exists() and not overwrite:

@@ -24,11 +24,12 @@ import numpy as np
 from tqdm import tqdm
 
 from data_prep.sources import SourceStats, iter_documents, txt_layout_note
-from tinyllm.atomic import atomic_dir, write_json
 from tinyllm import patches
+from tinyllm.atomic import atomic_dir, write_json
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.ownership import check_replaceable
 from tinyllm.shards import FORMAT, VERSION, dtype_for_vocab
+from tinyllm.tokenizer import encode_document, fingerprint, load_tokenizer
 
 _worker_tok = None
 VAL_MIN_DOCS = 1
@@ -39,14 +40,11 @@ FLOOR_MAX_SHARE = 0.10      # the floor never holds out more than this share of 
 def _init_worker(tokenizer_dir: str) -> None:
     global _worker_tok
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # parallelism comes from the process pool
-    from tinyllm.tokenizer import load_tokenizer
 
     _worker_tok = load_tokenizer(tokenizer_dir)
 
 
 def _encode_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, np.ndarray]]:
-    from tinyllm.tokenizer import encode_document
-
     return [(split, np.asarray(encode_document(_worker_tok, text), dtype=np.int64)) for split, text in chunk]
 
 
@@ -132,8 +130,6 @@ def _chunks(items, size):
 def pretokenize(train, out_dir, tokenizer_dir, val=None, val_fraction=0.005, shard_tokens=100_000_000,
                 workers=None, field=None, skip_bad=False, overwrite=False, chunk_docs=256,
                 val_min_docs=VAL_MIN_DOCS, val_min_tokens=VAL_MIN_TOKENS):
-    from tinyllm.tokenizer import fingerprint, load_tokenizer
-
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")

@@ -20,7 +20,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from data_prep.sources import iter_records
+from tinyllm.atomic import write_json, write_text
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.sft_data import check_messages
 
 
 def _kind(record: dict) -> str:
@@ -30,8 +33,6 @@ def _kind(record: dict) -> str:
 
 def read_prompts(path, kinds: set[str] | None = None, require_answers: bool = False) -> list[dict]:
     """Prompt records from a messages-format JSONL (see the module docstring)."""
-    from data_prep.sources import iter_records
-    from tinyllm.sft_data import check_messages
 
     if not Path(path).is_file():
         raise TinyLLMError(f"{path}: conversation file not found")
@@ -73,8 +74,6 @@ def split_prompts(train: list[dict], test: list[dict] | None, test_fraction: flo
 
 
 def write_prompts(out, train: list[dict], test: list[dict], sources: dict) -> None:
-    from tinyllm.atomic import write_json, write_text
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, records in (("train", train), ("test", test)):

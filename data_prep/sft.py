@@ -29,6 +29,8 @@ from data_prep.sources import expand
 from tinyllm import patches
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.records import iter_records
+from tinyllm.sft_data import check_messages, render, save_sft
+from tinyllm.tokenizer import fingerprint, load_tokenizer
 
 FORMATS = SFT_FORMATS
 DROP_WARN = 0.10  # warn when more than this share of the conversations is dropped for length
@@ -88,9 +90,6 @@ def default_max_len(tokenizer_dir, model=None, recipe=None) -> tuple[int, str]:
 
 
 def build_sft(sources, out, tokenizer_dir, max_len=FALLBACK_MAX_LEN, policy="drop", fmt=None, skip_bad=False) -> dict:
-    from tinyllm.sft_data import check_messages, render, save_sft
-    from tinyllm.tokenizer import fingerprint, load_tokenizer
-
     if policy not in ("drop", "truncate"):
         raise TinyLLMError(f"truncation policy must be drop or truncate, not '{policy}'")
     tok = load_tokenizer(tokenizer_dir)

@@ -19,12 +19,14 @@ decompressed as it streams.
 """
 
 import glob
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 
+from data_prep.synthetic import iter_stories
 from tinyllm.errors import TinyLLMError
-from tinyllm.textio import bad_text, data_suffix, open_binary, open_text
 from tinyllm.records import iter_records
+from tinyllm.textio import bad_text, data_suffix, open_binary, open_text
 
 TEXT_FIELDS = ("text", "story", "completion", "content")
 EOT = "<|endoftext|>"
@@ -169,8 +171,6 @@ def _iter_parquet(path: Path, field):
 
 
 def _iter_synthetic(spec: str):
-    from data_prep.synthetic import iter_stories
-
     kind, _, rest = spec.partition(":")
     parts = rest.split(":") if rest else []
     split = parts[0] if parts else "train"

@@ -14,6 +14,8 @@ lacks a metric shows "–"; multiple-choice rows carry their chance level.
 
 import argparse
 
+from eval.report import compare_table, load_results, report_card
+from tinyllm.atomic import write_text
 from tinyllm.errors import TinyLLMError, run_cli
 
 
@@ -26,9 +28,6 @@ def main(argv=None):
     parser.add_argument("--out", help="also write the table (markdown) to this file")
     parser.add_argument("--card", help="also write the report card (stages side by side, markdown) to this file")
     args = parser.parse_args(argv)
-
-    from eval.report import compare_table, load_results, report_card
-    from tinyllm.atomic import write_text
 
     runs = [load_results(path) for path in args.runs]
     if args.label:

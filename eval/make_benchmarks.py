@@ -6,7 +6,6 @@
 Stories come from `data_prep.synthetic` with seed 1000, split "test": every (seed, split, index)
 has its own random stream, so no training corpus (seed 0 by default) draws these stories.
 Three files, every item multiple choice with 4 options (chance 25%):
-
   story_cloze.jsonl  a story cut just before a later mention of one of its facts (the hero's or
                      friend's name, the object, its colour, the place); the missing words were
                      stated earlier in the same story. {"prompt", "options", "label", "expected"}.
@@ -33,9 +32,18 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from data_prep.synthetic import (GENERATOR_VERSION, answer_sentence, contains, iter_stories, make_questions,
-                                  n_answer_variants, overlaps, word_count)
+from data_prep.synthetic import (
+    GENERATOR_VERSION,
+    answer_sentence,
+    contains,
+    iter_stories,
+    make_questions,
+    n_answer_variants,
+    overlaps,
+    word_count,
+)
 from data_prep.synthetic.lexicon import EN
+from tinyllm.atomic import write_json, write_text
 from tinyllm.errors import run_cli
 
 SEED = 1000
@@ -234,8 +242,6 @@ def manifest(files: dict) -> dict:
 
 
 def write_benchmarks(out_dir=BENCH_DIR) -> dict:
-    from tinyllm.atomic import write_json, write_text
-
     files = build()
     for name, items in files.items():
         write_text(Path(out_dir) / name, jsonl(items))

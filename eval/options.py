@@ -10,6 +10,7 @@ record it with `dataclasses.asdict` as their `settings`.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval.tasks import check_task_specs
 from tinyllm.errors import TinyLLMError
 from tinyllm.generate import SamplingOptions
 
@@ -53,7 +54,6 @@ class EvalOptions:
             raise TinyLLMError("--batch-size and --reply-tokens must be at least 1")
         if self.shots < 0:
             raise TinyLLMError(f"--shots must be at least 0, got {self.shots}")
-        from eval.tasks import check_task_specs  # names must not clash with the suites'
         check_task_specs(self.tasks, SUITE_NAMES)
         self.sampling.check()
         return self

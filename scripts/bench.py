@@ -6,7 +6,6 @@
 
 Each row is measured in this process, on the same device, batch and sequence length as its
 baseline, and the table gives the ratio to it:
-
 - pretrain: the baseline is the plain loop, `transformers.LlamaForCausalLM` (the same config),
   torch AdamW (default, not fused), bf16 autocast on a GPU, eager. Ours is what
   `stages.pretrain` runs: the same Trainer, arguments and model set-up the stage builds from a
@@ -46,9 +45,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_prep.preference import build_preferences
+from data_prep.sft import build_sft
+from data_prep.synthetic import write_corpus
+from data_prep.train_tokenizer import train_tokenizer
+from stages.dpo import DPORecipe, dpo_arguments
+from stages.pretrain import PretrainRecipe, make_model
+from stages.sft import SFTRecipe, build_datasets
 from tinyllm import patches
+from tinyllm.atomic import write_json, write_text
+from tinyllm.decode import time_decode
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.generate import SamplingOptions, cache_arguments, generate
+from tinyllm.llama2c import export_llama2c
+from tinyllm.model import build_model, flops_per_token, load_checkpoint
+from tinyllm.preference import load_preferences
+from tinyllm.sft_data import SFTDataset, load_sft
+from tinyllm.tokenizer import load_tokenizer
 
 PARTS = ("pretrain", "sft", "dpo", "generate", "decode")
 
@@ -165,10 +178,8 @@ class RandomWindows:
 def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts: BenchOptions, tmp: Path) -> list[Row]:
     import torch
 
-    from stages.pretrain import PretrainRecipe, make_model
     from tinyllm.checkpoints import AtomicTrainer
     from tinyllm.hardware import compile_enabled, device_peak_flops, resolve_dtype
-    from tinyllm.model import build_model, flops_per_token
     from tinyllm.train_args import training_arguments
 
     steps = opts.warmup + opts.steps
@@ -229,10 +240,6 @@ def bench_pretrain(size: str, vocab: int, batch: int, seq_len: int, opts: BenchO
 def make_checkpoint(size: str, tmp: Path, vocab: int):
     """A synthetic corpus, a tokenizer trained on it and a freshly initialised model saved as a
     checkpoint: what SFT, DPO and generation start from (their speed does not depend on training)."""
-    from data_prep.synthetic import write_corpus
-    from data_prep.train_tokenizer import train_tokenizer
-    from tinyllm.model import build_model
-    from tinyllm.tokenizer import load_tokenizer
 
     corpus = tmp / "corpus"
     if not corpus.exists():
@@ -254,13 +261,9 @@ def make_checkpoint(size: str, tmp: Path, vocab: int):
 def bench_sft(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
-    from data_prep.sft import build_sft
-    from stages.sft import SFTRecipe, build_datasets
     from tinyllm.checkpoints import AtomicTrainer
     from tinyllm.hardware import resolve_dtype
     from tinyllm.loss import use_chunked_loss
-    from tinyllm.model import load_checkpoint
-    from tinyllm.sft_data import SFTDataset, load_sft
     from tinyllm.train_args import training_arguments
 
     checkpoint, corpus = make_checkpoint(size, tmp, vocab)
@@ -328,11 +331,7 @@ def bench_dpo(size: str, batch: int, opts: BenchOptions, tmp: Path, vocab: int) 
     import torch
     from trl import DPOConfig
 
-    from data_prep.preference import build_preferences
-    from stages.dpo import DPORecipe, dpo_arguments
     from tinyllm.hardware import resolve_dtype
-    from tinyllm.model import load_checkpoint
-    from tinyllm.preference import load_preferences
 
     checkpoint, corpus = make_checkpoint(size, tmp, vocab)
     pairs = tmp / "pref"
@@ -416,8 +415,6 @@ def timed_dpo_trainer():
 def bench_generate(size: str, opts: BenchOptions, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
-    from tinyllm.model import load_checkpoint
-
     checkpoint, _ = make_checkpoint(size, tmp, vocab)
     model, tok = load_checkpoint(checkpoint)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -449,9 +446,6 @@ def bench_generate(size: str, opts: BenchOptions, tmp: Path, vocab: int) -> list
 def bench_decode(size: str, opts, tmp: Path, vocab: int) -> list[Row]:
     import torch
 
-    from tinyllm.decode import time_decode
-    from tinyllm.model import load_checkpoint
-
     checkpoint, _ = make_checkpoint(size, tmp, vocab)
     model, tok = load_checkpoint(checkpoint)
     model.eval()
@@ -471,8 +465,6 @@ def run_c_row(checkpoint: Path, opts, tmp: Path, config: str, base: float) -> Ro
     report line "achieved tok/s: N" (it times from the first generated token, as we do)."""
     import re
     import subprocess
-
-    from tinyllm.llama2c import export_llama2c
 
     model_bin, tok_bin = tmp / "run_c_model.bin", tmp / "run_c_tokenizer.bin"
     export_llama2c(str(checkpoint), str(model_bin), 0, str(tok_bin), 64)
@@ -541,7 +533,6 @@ def run(opts: BenchOptions) -> int:
     patches.apply()
     import torch
 
-    from tinyllm.atomic import write_json, write_text
     from tinyllm.hardware import device_peak_flops
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from scripts.serve import ServeOptions, ServerThread, create_app, load_engine
 from tinyllm.errors import TinyLLMError, run_cli
 
 NAMES = ["Lily", "Tom", "Mia", "Ben", "Sam", "Anna", "Max", "Zoe"]
@@ -99,8 +100,6 @@ def main(argv=None):
     if a.clients < 1 or a.requests < 1:
         raise TinyLLMError("--clients and --requests must be at least 1")
     import openai
-
-    from scripts.serve import ServeOptions, ServerThread, create_app, load_engine
 
     engine = load_engine(ServeOptions(a.checkpoint, max_batch=a.max_batch, max_queue=max(64, a.clients),
                                       max_tokens_cap=a.max_tokens,

@@ -10,19 +10,16 @@ types, special ids), the chat template, and F16 or Q8_0 matrices (norms stay F32
 import argparse
 
 from tinyllm.errors import run_cli
+from tinyllm.gguf_export import TYPES, export_gguf
 
 
 def main(argv=None):
-    from tinyllm.gguf_export import TYPES
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="checkpoint directory (HF Llama, e.g. runs/quickstart/pretrain/final)")
     parser.add_argument("out", help="GGUF file to write")
     parser.add_argument("--type", choices=TYPES, default="f16", help="matrix type (default f16)")
     args = parser.parse_args(argv)
-
-    from tinyllm.gguf_export import export_gguf
 
     export_gguf(args.checkpoint, args.out, args.type)
 

@@ -11,6 +11,7 @@ Q8_0 in groups (runq.c). The tokenizer must be SentencePiece-style BPE (every ti
 import argparse
 
 from tinyllm.errors import run_cli
+from tinyllm.llama2c import export_llama2c
 
 
 def main(argv=None):
@@ -24,8 +25,6 @@ def main(argv=None):
     parser.add_argument("--group-size", type=int, default=64,
                         help="version 2: Q8_0 group size, halved until it divides dim and hidden_dim (default 64)")
     args = parser.parse_args(argv)
-
-    from tinyllm.llama2c import export_llama2c
 
     export_llama2c(args.checkpoint, args.out, args.version, args.tokenizer, args.group_size)
 

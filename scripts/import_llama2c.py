@@ -12,6 +12,7 @@ The checkpoint is a plain HF LlamaForCausalLM directory (what stages.sft and sta
 import argparse
 
 from tinyllm.errors import run_cli
+from tinyllm.llama2c import import_llama2c
 
 
 def main(argv=None):
@@ -25,8 +26,6 @@ def main(argv=None):
                              "tinyllm tokenizer, to get its original behaviour back; run.c always adds one)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT_DIR")
     args = parser.parse_args(argv)
-
-    from tinyllm.llama2c import import_llama2c
 
     import_llama2c(args.model, args.tokenizer, args.out_dir, args.overwrite, not args.no_dummy_prefix)
 

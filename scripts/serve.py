@@ -22,8 +22,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyllm.batcher import Batcher, BatcherOptions, QueueFull
+from tinyllm.chat import prompt_ids
 from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.generate import SamplingOptions, stop_ids
+from tinyllm.model import load_checkpoint
 
 PAGE = Path(__file__).with_name("chat.html")
 
@@ -104,8 +107,6 @@ class Engine:
     """The loaded checkpoint, its tokenizer and the batcher; prompt rendering for both endpoints."""
 
     def __init__(self, model, tok, opts: ServeOptions, name: str):
-        from tinyllm.batcher import Batcher, BatcherOptions
-
         self.tok, self.opts, self.name = tok, opts, name
         self.context = model.config.max_position_embeddings
         self.batcher = Batcher(model, BatcherOptions(opts.max_batch, opts.max_queue, None, opts.compile))
@@ -113,8 +114,6 @@ class Engine:
         self.completion_stops = [tok.eos_token_id]
 
     def chat_prompt(self, messages: list[dict]) -> list[int]:
-        from tinyllm.chat import prompt_ids
-
         if self.tok.chat_template is None:
             raise ApiError(400, "this checkpoint's tokenizer has no chat template; use /v1/completions", "messages")
         return prompt_ids(self.tok, messages)
@@ -161,8 +160,6 @@ def create_app(engine: Engine):
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
-
-    from tinyllm.batcher import QueueFull
 
     Chat, Completion = _models()
     opts = engine.opts
@@ -337,8 +334,6 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict:
 
 
 def load_engine(opts: ServeOptions) -> Engine:
-    from tinyllm.model import load_checkpoint
-
     model, tok = load_checkpoint(opts.checkpoint, allow_pickle=opts.allow_pickle)
     path = Path(opts.checkpoint).resolve()
     name = f"{path.parent.name}/{path.name}" if path.name == "final" else path.name

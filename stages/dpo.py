@@ -20,6 +20,14 @@ from dataclasses import dataclass
 from tinyllm import patches
 from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.model import load_checkpoint, training_flops_per_token
+from tinyllm.preference import (
+    first_pairs,
+    implicit_reward_accuracy,
+    length_census,
+    load_preferences,
+    preference_accuracy,
+)
 from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
 
 # TRL 1.16's pairwise losses that need no further keys (exo_pair needs label smoothing, aot sorts the batch).
@@ -84,8 +92,6 @@ def main(argv=None):
 
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
-    from tinyllm.model import load_checkpoint, training_flops_per_token
-    from tinyllm.preference import first_pairs, implicit_reward_accuracy, length_census, load_preferences, preference_accuracy
     from tinyllm.progress import StepLog
 
     class AtomicDPOTrainer(AtomicCheckpoints, DPOTrainer):

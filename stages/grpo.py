@@ -23,9 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyllm import patches
+from tinyllm.answers import contains_answer, exact_match
+from tinyllm.chat import prompt_ids, reply_text
 from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.generate import SamplingOptions, generate, stop_ids
+from tinyllm.model import load_checkpoint
+from tinyllm.prompts import load_prompts
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
+from tinyllm.rewards import build_rewards, check_weights, total_rewards
+from tinyllm.tokenizer import load_tokenizer
 
 ALGORITHMS = ("grpo", "rloo")
 # GRPOTrainer's token-level losses that need no further keys (luspo / vespo / sapo need their own).
@@ -53,8 +60,6 @@ class GRPORecipe(TrainRecipe):
     POSITIVE = TrainRecipe.POSITIVE + ("num_generations", "max_completion_length")
 
     def check(self) -> None:
-        from tinyllm.rewards import check_weights
-
         super().check()
         if self.algorithm not in ALGORITHMS:
             raise TinyLLMError(f"recipe key 'algorithm' must be one of {', '.join(ALGORITHMS)}, not '{self.algorithm}'")
@@ -86,7 +91,6 @@ MUST_MATCH = ("model", "prompts", "train_prompts", "algorithm", "loss_type", "re
 
 def load_prompt_sets(cfg: GRPORecipe) -> tuple[list[dict], list[dict]]:
     """(training prompts, held-out prompts), refused with file:line when `exact` lacks answers."""
-    from tinyllm.prompts import load_prompts
 
     need = "exact" in cfg.rewards
     train = load_prompts(cfg.prompts, "train", need_answers=need, limit=cfg.train_prompts)
@@ -96,7 +100,6 @@ def load_prompt_sets(cfg: GRPORecipe) -> tuple[list[dict], list[dict]]:
 
 def load_rewards(cfg: GRPORecipe, tok, device=None):
     """(reward functions, weights) of the recipe; bad paths and foreign tokenizers refused here, before any write."""
-    from tinyllm.rewards import build_rewards
 
     return build_rewards(cfg.rewards, tok, cfg.reward_model, cfg.reward_function, cfg.model, device)
 
@@ -121,10 +124,6 @@ def rl_arguments(cfg: GRPORecipe, dtype: str, reward_weights: list[float], **ove
 
 def heldout_scores(model, tok, records: list[dict], funcs, weights, max_new_tokens: int, batch_size: int) -> dict:
     """Greedy replies to the held-out prompts: exact match, answer found and mean reward."""
-    from tinyllm.answers import contains_answer, exact_match
-    from tinyllm.chat import prompt_ids, reply_text
-    from tinyllm.generate import SamplingOptions, generate
-    from tinyllm.rewards import total_rewards
 
     ids = generate(model, tok, [prompt_ids(tok, r["prompt"]) for r in records],
                    SamplingOptions(max_new_tokens=max_new_tokens), batch_size=batch_size)
@@ -149,7 +148,6 @@ def main(argv=None):
     cfg = load_recipe(args.recipe, args.overrides, GRPORecipe)
     cfg.check()
     # Everything a bad input can break is checked before anything is loaded heavily or written.
-    from tinyllm.tokenizer import load_tokenizer
 
     train_records, heldout = load_prompt_sets(cfg)
     if not Path(cfg.model, "config.json").is_file():
@@ -163,8 +161,6 @@ def main(argv=None):
 
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
-    from tinyllm.generate import stop_ids
-    from tinyllm.model import load_checkpoint
     from tinyllm.progress import StepLog
 
     if cfg.algorithm == "grpo":

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from tinyllm import patches
 from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import run_cli
-from tinyllm.model import build_model
+from tinyllm.metrics import unigram_cross_entropy
+from tinyllm.model import build_model, count_params, flops_per_token, get_size
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
+from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
+from tinyllm.tokenizer import load_tokenizer
 
 
 @dataclass(kw_only=True)
@@ -54,11 +57,7 @@ def main(argv=None):
 
     from tinyllm.checkpoints import AtomicTrainer
     from tinyllm.driver import Stage, final_eval_loss
-    from tinyllm.metrics import unigram_cross_entropy
-    from tinyllm.model import count_params, flops_per_token, get_size
     from tinyllm.progress import StepLog
-    from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, evenly_spaced, read_meta
-    from tinyllm.tokenizer import load_tokenizer
     from tinyllm.train_args import training_arguments
 
     get_size(cfg.size)

@@ -18,9 +18,21 @@ import sys
 from dataclasses import dataclass
 
 from tinyllm import patches
+from tinyllm.atomic import write_json
+from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
 from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.model import training_flops_per_token, weights_format
+from tinyllm.preference import (
+    first_pairs,
+    length_census,
+    load_preferences,
+    load_reward_model,
+    reward_accuracy,
+    reward_scores,
+)
 from tinyllm.recipe import TrainRecipe, load_recipe, recipe_parser
+from tinyllm.tokenizer import load_tokenizer
 
 
 @dataclass(kw_only=True)
@@ -44,10 +56,6 @@ def load_reward_init(checkpoint: str, seed: int):
     import torch
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
-
-    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
-    from tinyllm.model import weights_format
-    from tinyllm.tokenizer import load_tokenizer
 
     config = read_config(checkpoint)
     check_config(config, checkpoint)
@@ -88,9 +96,6 @@ def score_main(argv) -> int:
     if not args.data and not (args.prompt and args.response):
         parser.error("give --data, or --prompt with one or more --response")
 
-    from tinyllm.atomic import write_json
-    from tinyllm.preference import load_preferences, load_reward_model, reward_accuracy, reward_scores
-
     model, tok = load_reward_model(args.checkpoint)
     if args.data:
         pairs = list(load_preferences(args.data, args.split))[:args.limit]
@@ -129,8 +134,6 @@ def main(argv=None):
 
     from tinyllm.checkpoints import AtomicCheckpoints
     from tinyllm.driver import Stage
-    from tinyllm.model import training_flops_per_token
-    from tinyllm.preference import first_pairs, length_census, load_preferences, reward_accuracy
     from tinyllm.progress import StepLog
     from tinyllm.train_args import training_arguments
 

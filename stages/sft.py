@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from tinyllm import patches
 from tinyllm.distributed import uses_deepspeed
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.model import load_checkpoint, training_flops_per_token
 from tinyllm.recipe import LoraRecipe, load_recipe, recipe_parser
+from tinyllm.sft_data import PackedDataset, SFTDataset, collate_packed, load_sft, pack
+from tinyllm.step_budget import resolve_steps
 
 BATCHING = ("padded", "length_grouped", "packed")
 
@@ -52,8 +55,6 @@ def build_datasets(cfg: SFTRecipe, tok, train_samples, val_samples):
     """(train dataset, val dataset or None, collator) for the recipe's batching."""
     from transformers import DataCollatorForSeq2Seq
 
-    from tinyllm.sft_data import PackedDataset, SFTDataset, collate_packed, pack
-
     if cfg.batching == "packed":
         train_ds = PackedDataset(pack(train_samples, cfg.pack_len, tok.pad_token_id))
         val_ds = PackedDataset(pack(val_samples, cfg.pack_len, tok.pad_token_id)) if val_samples else None
@@ -74,10 +75,7 @@ def main(argv=None):
     from tinyllm.checkpoints import AtomicTrainer
     from tinyllm.driver import Stage, final_eval_loss
     from tinyllm.loss import use_chunked_loss
-    from tinyllm.model import load_checkpoint, training_flops_per_token
     from tinyllm.progress import StepLog
-    from tinyllm.sft_data import load_sft
-    from tinyllm.step_budget import resolve_steps
     from tinyllm.train_args import training_arguments
 
     stage = Stage("sft", cfg, MUST_MATCH)

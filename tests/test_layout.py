@@ -4,6 +4,10 @@ module is over 600 lines.
 
 Layers, lowest first: tinyllm < data_prep < eval < stages < scripts. A module may import its own
 layer or a lower one; `tinyllm` imports none of the others, `eval` never imports `scripts`.
+
+The project's own modules are imported at module level. A function-local import of one is allowed
+only when that module pulls in a heavy library at import (torch, transformers, ...): that keeps
+`--help` and the data tools instant, and it is the only reason for one.
 """
 
 import ast
@@ -12,6 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["tinyllm", "data_prep", "eval", "stages", "scripts"]
 MAX_LINES = 600
+# Libraries whose import takes seconds; a project module that imports one (directly or through
+# another project module, at module level) may be imported inside a function.
+HEAVY = {"torch", "transformers", "trl", "datasets", "deepspeed", "peft", "bitsandbytes", "accelerate", "matplotlib",
+         "fastapi", "uvicorn"}
 
 
 def _modules(root=ROOT):
@@ -25,10 +33,10 @@ def _modules(root=ROOT):
     return mods
 
 
-def _imported_names(module, path, tree):
-    """Every dotted name an import statement anywhere in the file may refer to."""
+def _imported_names(module, path, tree, nodes=None):
+    """Every dotted name an import statement anywhere in the file (or in `nodes`) may refer to."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in (ast.walk(tree) if nodes is None else nodes):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -51,6 +59,36 @@ def import_graph(root=ROOT):
             if name and name != module:
                 edges.add((module, name))
     return mods, edges
+
+
+def _local_imports(tree):
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return {id(n): n for f in functions for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+
+
+def light_local_imports(root=ROOT):
+    """'module:line -> target' for each function-local import of a project module that imports no heavy library."""
+    mods = _modules(root)
+    top, local = {}, {}
+    for module, path in mods.items():
+        tree = ast.parse(path.read_text(), str(path))
+        inner = _local_imports(tree)
+        outer = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in inner]
+        top[module] = set(_imported_names(module, path, tree, outer))
+        local[module] = [(n.lineno, set(_imported_names(module, path, tree, [n]))) for n in inner.values()]
+
+    def project(names):
+        return {n for n in names if n in mods}
+
+    heavy, changed = set(), True
+    while changed:  # a module is heavy if it imports a heavy library or a heavy project module
+        changed = False
+        for module in mods:
+            if module not in heavy and ({n.split(".")[0] for n in top[module]} & HEAVY or project(top[module]) & heavy):
+                heavy.add(module)
+                changed = True
+    return sorted(f"{module}:{line} -> {', '.join(sorted(targets))}" for module, imports in local.items()
+                  for line, names in imports if (targets := project(names)) and not targets & heavy)
 
 
 def _cycles(nodes, edges):
@@ -113,6 +151,21 @@ def test_the_graph_sees_function_local_and_relative_imports(tmp_path):
     mods, edges = import_graph(tmp_path)
     assert _cycles(list(mods), edges) == [["tinyllm.a", "tinyllm.b"]]
     assert ("eval.c", "scripts") in edges
+
+
+def test_project_modules_are_imported_inside_functions_only_when_they_are_heavy():
+    assert light_local_imports() == []
+
+
+def test_a_light_module_imported_inside_a_function_is_found(tmp_path):
+    for pkg in LAYERS:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    (tmp_path / "tinyllm" / "light.py").write_text("import json\n")
+    (tmp_path / "tinyllm" / "heavy.py").write_text("import torch\n")
+    (tmp_path / "tinyllm" / "via.py").write_text("from tinyllm.heavy import x\n")
+    (tmp_path / "stages" / "s.py").write_text("def f():\n    from tinyllm.via import y\n    from tinyllm.light import z\n")
+    assert light_local_imports(tmp_path) == ["stages.s:3 -> tinyllm.light"]
 
 
 def test_the_packages_import_from_the_checkout_not_from_the_test_folders_named_like_them():

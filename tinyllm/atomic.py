@@ -8,6 +8,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from tinyllm.ownership import mark
+
 
 def _default_mode(mode: int) -> int:
     umask = os.umask(0)
@@ -96,8 +98,6 @@ def atomic_dir(path, overwrite: bool = False, owner: str | None = None):
     try:
         yield tmp
         if owner is not None:
-            from tinyllm.ownership import mark
-
             mark(tmp, owner)
         if path.exists():
             if not overwrite:

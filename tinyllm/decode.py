@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from tinyllm.errors import TinyLLMError, run_cli
+from tinyllm.model import load_checkpoint
 
 
 @dataclass
@@ -219,8 +220,6 @@ def main(argv=None):
     parser.add_argument("--no-compile", action="store_true")
     args = parser.parse_args(argv)
     import torch
-
-    from tinyllm.model import load_checkpoint
 
     if args.threads:
         torch.set_num_threads(args.threads)

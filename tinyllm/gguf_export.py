@@ -12,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyllm.atomic import atomic_path
 from tinyllm.errors import TinyLLMError
+from tinyllm.llama2c import from_hf
+from tinyllm.model import load_checkpoint
+from tinyllm.sp_vocab import vocab_from_tokenizer
 
 TYPES = ("f16", "q8_0")
 # `{% generation %}` only marks assistant tokens for transformers' training masks; llama.cpp's
@@ -37,11 +41,6 @@ def gguf_tensors(weights) -> list[tuple[str, np.ndarray]]:
 def export_gguf(checkpoint, out_path, qtype: str = "f16") -> list[str]:
     """Write `checkpoint` as a GGUF file; returns notes (tensors kept in F16 for Q8_0's block size)."""
     import gguf
-
-    from tinyllm.atomic import atomic_path
-    from tinyllm.llama2c import from_hf
-    from tinyllm.model import load_checkpoint
-    from tinyllm.sp_vocab import vocab_from_tokenizer
 
     if qtype not in TYPES:
         raise TinyLLMError(f"--type {qtype!r}: choose one of {', '.join(TYPES)}")

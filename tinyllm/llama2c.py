@@ -1,7 +1,6 @@
 """llama2.c's model.bin (versions 0, 1, 2) and tokenizer.bin, to and from tinyllm checkpoints.
 
 Formats as llama2.c's export.py writes them and run.c / runq.c read them (little-endian):
-
 - version 0 (legacy, what run.c reads): seven int32 (dim, hidden_dim, n_layers, n_heads,
   n_kv_heads, vocab_size, max_seq_len; a negative vocab_size means the classifier is not the
   embedding), then fp32 tensors: token embedding, attention norms, wq, wk, wv, wo, ffn norms,
@@ -27,7 +26,22 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyllm.atomic import atomic_dir, atomic_path, write_bytes
 from tinyllm.errors import TinyLLMError
+from tinyllm.model import Size, llama_config, load_checkpoint
+from tinyllm.ownership import check_replaceable
+from tinyllm.sp_vocab import (
+    BYTE,
+    CONTROL,
+    NORMAL,
+    UNKNOWN,
+    Vocab,
+    is_byte_piece,
+    sentencepiece_model,
+    tokenizer_from_vocab,
+    vocab_from_tokenizer,
+)
+from tinyllm.tokenizer import CHAT_TEMPLATE, CHAT_TOKENS, PAD
 
 MAGIC = 0x616B3432  # "ak42"
 HEADER_BYTES = 256
@@ -218,8 +232,6 @@ def read_tokenizer(path, vocab_size: int) -> tuple[list[bytes], list[float]]:
 
 def vocab_from_tokenizer_bin(pieces: list[bytes], scores: list[float], path, add_dummy_prefix: bool = True):
     """A Vocab in SentencePiece form from tokenizer.bin pieces (run.c's ids: <unk> 0, <s> 1, </s> 2)."""
-    from tinyllm.sp_vocab import BYTE, CONTROL, NORMAL, UNKNOWN, Vocab, is_byte_piece
-    from tinyllm.tokenizer import CHAT_TOKENS, PAD
 
     if len(pieces) < 3:
         raise TinyLLMError(f"{path}: {len(pieces)} pieces; run.c needs at least <unk>, <s>, </s> at ids 0-2")
@@ -272,8 +284,6 @@ def group_size_for(p: Params, wanted: int = 64) -> int:
 def write_model(path, model: Llama2cModel, version: int, group_size: int = 64) -> int | None:
     """Write `model` as a llama2.c model.bin of `version`, atomically; returns the group size for version 2."""
     from tqdm import tqdm
-
-    from tinyllm.atomic import atomic_path
 
     if version not in VERSIONS:
         raise TinyLLMError(f"llama2.c version {version} is not one of {', '.join(map(str, VERSIONS))}")
@@ -407,8 +417,6 @@ def to_hf(m: Llama2cModel, pad_id=None):
     import torch
     from transformers import LlamaForCausalLM
 
-    from tinyllm.model import Size, llama_config
-
     p = m.params
     config = llama_config(Size(p.dim, p.n_layers, p.n_heads, p.n_kv_heads), p.vocab_size, p.max_seq_len,
                           pad_id=pad_id, hidden_dim=p.hidden_dim)
@@ -435,14 +443,10 @@ def to_hf(m: Llama2cModel, pad_id=None):
 
 def import_llama2c(model_bin, tokenizer_bin, out_dir, overwrite: bool = False, add_dummy_prefix: bool = True):
     """A tinyllm checkpoint directory from a llama2.c model.bin and its tokenizer.bin; returns (model, tokenizer)."""
-    from tinyllm.atomic import atomic_dir
-    from tinyllm.sp_vocab import sentencepiece_model, tokenizer_from_vocab
-    from tinyllm.tokenizer import CHAT_TEMPLATE
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise TinyLLMError(f"{out_dir}: already exists (pass --overwrite to replace it)")
-    from tinyllm.ownership import check_replaceable
 
     check_replaceable(out_dir, {"model": model_bin, "tokenizer": tokenizer_bin}, "out_dir", "--overwrite")
     weights, version = read_model(model_bin)
@@ -463,9 +467,6 @@ def import_llama2c(model_bin, tokenizer_bin, out_dir, overwrite: bool = False, a
 
 def export_llama2c(checkpoint, out_bin, version: int = 0, tokenizer_out=None, group_size: int = 64):
     """Write a checkpoint as a llama2.c model.bin (and tokenizer.bin); returns the Llama2cModel written."""
-    from tinyllm.atomic import write_bytes
-    from tinyllm.model import load_checkpoint
-    from tinyllm.sp_vocab import vocab_from_tokenizer
 
     model, tok = load_checkpoint(checkpoint)
     if hasattr(model, "merge_and_unload"):  # a LoRA adapter directory: fold the adapters in first

@@ -10,8 +10,10 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
 from tinyllm.errors import TinyLLMError
 from tinyllm.patches import portable_4bit
+from tinyllm.tokenizer import load_tokenizer
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,6 @@ def load_checkpoint(checkpoint, train: bool = False, allow_pickle: bool = False)
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
-    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
-    from tinyllm.tokenizer import load_tokenizer
-
     path = Path(checkpoint)
     hf_logging.disable_progress_bar()  # a weight-loading bar for a model this small is noise
     if (path / "adapter_config.json").is_file():
@@ -129,8 +128,6 @@ def _load_adapter(path, train: bool):
     import json
 
     from peft import PeftModel
-
-    from tinyllm.tokenizer import load_tokenizer
 
     base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
     if not base or not (Path(base) / "config.json").is_file():

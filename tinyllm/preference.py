@@ -18,7 +18,12 @@ Measurements (used by stages.reward, stages.dpo and the quickstart):
 import re
 from pathlib import Path
 
+from tinyllm.chat import prompt_ids
+from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
 from tinyllm.errors import TinyLLMError
+from tinyllm.model import weights_format
+from tinyllm.sft_data import check_messages, render
+from tinyllm.tokenizer import load_tokenizer
 
 SPLITS = ("train", "test")
 INFO_FILE = "preference_info.json"
@@ -62,7 +67,6 @@ def to_pair(record, where: str) -> dict:
     are strings), and {"chosen", "rejected"} without a prompt as full conversations or hh-rlhf
     transcripts that differ in the last assistant turn only. Raises ValueError naming `where`.
     """
-    from tinyllm.sft_data import check_messages
 
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
@@ -149,9 +153,6 @@ def pair_lengths(tok, pairs, progress: bool = False) -> list[tuple[int, int, int
     """(prompt, prompt + chosen, prompt + rejected) token counts of each pair, rendered as TRL does."""
     from tqdm import tqdm
 
-    from tinyllm.chat import prompt_ids
-    from tinyllm.sft_data import render
-
     return [(len(prompt_ids(tok, p["prompt"])), len(render(tok, p["prompt"] + p["chosen"])[0]),
              len(render(tok, p["prompt"] + p["rejected"])[0]))
             for p in tqdm(pairs, desc="measure lengths", unit=" pair", disable=not progress or None)]
@@ -188,9 +189,6 @@ def completion_logps(model, tok, prompts: list[list[dict]], completions: list[li
     with `max_length`, over the tokens within it (cut at the end, as TRL's DPO cuts)."""
     import torch
     from tqdm import tqdm
-
-    from tinyllm.chat import prompt_ids
-    from tinyllm.sft_data import render
 
     rows = []
     for prompt, completion in zip(prompts, completions):
@@ -259,8 +257,6 @@ def reward_scores(model, tok, prompts: list[list[dict]], completions: list[list[
     import torch
     from tqdm import tqdm
 
-    from tinyllm.sft_data import render
-
     rows = [render(tok, prompt + completion)[0] for prompt, completion in zip(prompts, completions)]
     device = next(model.parameters()).device
     scores = []
@@ -295,10 +291,6 @@ def reward_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool = Fa
 def load_reward_model(path):
     """(LlamaForSequenceClassification, tokenizer) from a stages.reward checkpoint."""
     from transformers import AutoModelForSequenceClassification
-
-    from tinyllm.checkpoint_check import check_config, check_tokenizer_fits, check_weights, read_config
-    from tinyllm.model import weights_format
-    from tinyllm.tokenizer import load_tokenizer
 
     path = Path(path)
     config = read_config(path)

@@ -31,6 +31,7 @@ from tinyllm.checkpoint_check import verify_checkpoint
 from tinyllm.errors import TinyLLMError
 from tinyllm.generate import SamplingOptions, generate, text_prompt_ids
 from tinyllm.model import load_checkpoint, model_window
+from tinyllm.ownership import check_replaceable
 from tinyllm.patches import portable_4bit
 from tinyllm.tokenizer import load_tokenizer
 
@@ -158,7 +159,6 @@ def load_quantized(checkpoint, device: str = "cpu"):
 
 def save_quantized(model, tok, out_dir, overwrite: bool = False, inputs: dict | None = None) -> None:
     """model + tokenizer to `out_dir`, atomically (safetensors; bitsandbytes settings in config.json)."""
-    from tinyllm.ownership import check_replaceable
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:

@@ -26,6 +26,9 @@ import re
 
 from tinyllm.answers import contains_answer
 from tinyllm.errors import TinyLLMError
+from tinyllm.generate import stop_ids
+from tinyllm.preference import load_reward_model, reward_scores
+from tinyllm.tokenizer import fingerprint, load_tokenizer
 
 REWARDS = ("exact", "format", "reward_model", "custom")
 
@@ -74,9 +77,6 @@ class RewardModelReward:
 
         from transformers.utils import logging as hf_logging
 
-        from tinyllm.preference import load_reward_model
-        from tinyllm.tokenizer import fingerprint, load_tokenizer
-
         if not Path(path, "config.json").is_file():
             raise TinyLLMError(f"recipe key 'reward_model': {path} is not a checkpoint directory (no config.json)")
         if fingerprint(load_tokenizer(path)) != fingerprint(policy_tok):  # before loading any weights
@@ -89,8 +89,6 @@ class RewardModelReward:
         self.batch_size = 16
 
     def __call__(self, prompts, completions, **kwargs) -> list[float]:
-        from tinyllm.preference import reward_scores
-
         replies = [[{"role": "assistant", "content": reply_text(c)}] for c in completions]
         return reward_scores(self.model, self.tok, [list(p) for p in prompts], replies, self.batch_size)
 
@@ -134,7 +132,6 @@ def check_weights(weights: dict, reward_model: str | None, reward_function: str 
 def build_rewards(weights: dict, tok, reward_model: str | None = None, reward_function: str | None = None,
                   policy_path: str = "the policy", device=None) -> tuple[list, list[float]]:
     """(reward functions, weights) in the order of the recipe's `rewards` mapping, for TRL."""
-    from tinyllm.generate import stop_ids
 
     check_weights(weights, reward_model, reward_function)
     make = {"exact": lambda: exact, "format": lambda: FormatReward(stop_ids(tok)[0]),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from tinyllm.atomic import write_text
 from tinyllm.errors import TinyLLMError
 
 LOCK = ".tinyllm.lock"
@@ -43,7 +44,6 @@ def lock_out_dir(out_dir) -> None:
         raise TinyLLMError(f"{out_dir}: another run is writing there ({holder(out_dir)}); wait for it to end or "
                            f"choose another out_dir") from None
     _held[key] = lock
-    from tinyllm.atomic import write_text
 
     write_text(out_dir / HOLDER, f"pid {os.getpid()} on {socket.gethostname()}, since "
                                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")

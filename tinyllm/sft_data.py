@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tinyllm.atomic import write_bytes
 from tinyllm.errors import TinyLLMError
+from tinyllm.tokenizer import fingerprint
 
 FORMAT = "tinyllm-sft"
 VERSION = 1
@@ -83,7 +84,6 @@ def save_sft(path, samples: list[dict], header: dict) -> None:
 
 def load_sft(path, tokenizer=None) -> dict:
     """Read an SFT pickle safely; refuse other formats and, given a tokenizer, other tokenizers."""
-    from tinyllm.tokenizer import fingerprint
 
     path = Path(path)
     if not path.is_file():

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyllm.errors import TinyLLMError
+from tinyllm.tokenizer import fingerprint
 
 FORMAT = "tinyllm-shards"
 VERSION = 1
@@ -43,7 +44,6 @@ def read_meta(data_dir) -> dict:
 
 def check_tokenizer(meta: dict, data_dir, tokenizer) -> None:
     """Refuse shards made with another tokenizer: ids would mean different text."""
-    from tinyllm.tokenizer import fingerprint
 
     where = Path(data_dir) / "meta.json"
     if meta["vocab_size"] != len(tokenizer):

@@ -121,7 +121,14 @@ def checkpoint_loads(monkeypatch):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(tinyllm.model, "load_checkpoint", counting)
+    # every module that imported the function by name (the stages, tinyllm.preference) calls the counting one
+    import stages.dpo
+    import stages.reward
+    import tinyllm.preference
+
+    for module in (tinyllm.model, tinyllm.preference, stages.dpo, stages.reward):
+        if getattr(module, "load_checkpoint", None) is original:
+            monkeypatch.setattr(module, "load_checkpoint", counting)
     return calls
 
 

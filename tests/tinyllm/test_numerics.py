@@ -116,7 +116,6 @@ def test_dpo_scores_the_sft_model_where_training_runs(tokenizer_dir, corpus_dir,
     from conftest import ROOT
     from data_prep.preference import build_preferences
     import stages.dpo
-    import tinyllm.preference
     from test_claims import make_checkpoint
 
     pretrained = make_checkpoint(tokenizer_dir, tmp_path / "init")  # freshly initialised: only the device matters
@@ -140,7 +139,7 @@ def test_dpo_scores_the_sft_model_where_training_runs(tokenizer_dir, corpus_dir,
         raise Scored  # nothing after the scoring is under test here
 
     monkeypatch.setattr(stages.dpo, "dpo_arguments", on_meta)
-    monkeypatch.setattr(tinyllm.preference, "preference_accuracy", spy)
+    monkeypatch.setattr(stages.dpo, "preference_accuracy", spy)  # the name the stage calls
     with pytest.raises(Scored):
         stages.dpo.main([str(ROOT / "recipes" / "dpo_tiny.yaml"), f"model={pretrained}", f"data={data}",
                          f"out_dir={tmp_path / 'dpo'}", "eval_pairs=4", "precompute_ref=true"])
