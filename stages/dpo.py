@@ -23,6 +23,7 @@ from tinyllm.errors import TinyLLMError, run_cli
 from tinyllm.model import load_checkpoint, training_flops_per_token
 from tinyllm.preference import (
     first_pairs,
+    flipped_pairs,
     implicit_reward_accuracy,
     length_census,
     load_preferences,
@@ -153,6 +154,7 @@ def main(argv=None):
         policy.eval()
         after = preference_accuracy(policy, tok, heldout, batch_size=cfg.batch_size, max_length=cfg.max_length)
         implicit = implicit_reward_accuracy(before, after, cfg.beta)  # k of n pairs, pair by pair
+        won, lost = flipped_pairs(before, after)  # pairs DPO turned right, and turned wrong
         report = {
             "model": cfg.model, "parameters": n_params, "lora": cfg.lora, "beta": cfg.beta, "loss_type": cfg.loss_type,
             "steps": trainer.state.global_step, "train_pairs": len(train_ds), "train_seconds": stage.train_seconds,
@@ -163,6 +165,7 @@ def main(argv=None):
             "sft_mean_logp_margin": before["mean_logp_margin"], "mean_logp_margin": after["mean_logp_margin"],
             "heldout_reward_accuracy": implicit["accuracy"], "heldout_reward_correct": implicit["correct"],
             "heldout_reward_margin": implicit["mean_margin"],
+            "heldout_pairs_won": won, "heldout_pairs_lost": lost,
         }
         what = stage.finish(policy, tok, report, cfg.lora, cfg.merge)
         print(f"\nheld-out preference accuracy {100 * before['preference_accuracy']:.1f}% (SFT) -> "

@@ -233,6 +233,15 @@ def preference_accuracy(model, tok, pairs, batch_size: int = 16, progress: bool 
             "chosen_logps": chosen, "rejected_logps": rejected}
 
 
+def flipped_pairs(before: dict, after: dict) -> tuple[int, int]:
+    """(won, lost): pairs that two `preference_accuracy` results on the same pairs judge differently,
+    wrong before and right after, and right before and wrong after. The accuracy changes by
+    (won - lost) / n; a sign test on won against lost tells a real change from reshuffled verdicts."""
+    verdicts = [(bc > br, ac > ar) for bc, br, ac, ar in zip(before.get("chosen_logps", []), before.get("rejected_logps", []),
+                                                             after.get("chosen_logps", []), after.get("rejected_logps", []))]
+    return sum(1 for b, a in verdicts if a and not b), sum(1 for b, a in verdicts if b and not a)
+
+
 def implicit_reward_accuracy(reference: dict, policy: dict, beta: float) -> dict:
     """DPO's implicit-reward accuracy from two `preference_accuracy` results on the same pairs.
 

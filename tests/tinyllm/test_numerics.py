@@ -110,6 +110,19 @@ def test_implicit_reward_accuracy_is_k_of_n_pairs():
     assert same["correct"] == 0 and same["mean_margin"] == 0
 
 
+def test_flipped_pairs_count_each_way_and_account_for_the_change_in_accuracy():
+    from tinyllm.preference import flipped_pairs
+
+    # verdicts before / after per pair: right-right, wrong-right (won), right-wrong (lost), wrong-wrong, wrong-right (won)
+    before = {"chosen_logps": [0.0, -1.0, 0.0, -1.0, -2.0], "rejected_logps": [-1.0, 0.0, -1.0, 0.0, 0.0]}
+    after = {"chosen_logps": [0.0, 0.0, -1.0, -1.0, 1.0], "rejected_logps": [-1.0, -1.0, 0.0, 0.0, 0.0]}
+    won, lost = flipped_pairs(before, after)
+    assert (won, lost) == (2, 1)
+    right = lambda r: sum(c > j for c, j in zip(r["chosen_logps"], r["rejected_logps"]))  # noqa: E731
+    assert right(after) - right(before) == won - lost
+    assert flipped_pairs(after, before) == (1, 2) and flipped_pairs({}, {}) == (0, 0)
+
+
 def test_dpo_scores_the_sft_model_where_training_runs(tokenizer_dir, corpus_dir, tmp_path, monkeypatch):
     """The SFT model's held-out pass must run on training_args.device (the GPU), not where it was loaded.
     On CPU the two are the same, so the arguments claim a 'meta' device and the scoring is intercepted."""
