@@ -91,3 +91,54 @@ def test_pretraining_with_ce_chunk_matches_the_plain_loss(data_dir, tmp_path):
     assert [s for s, _ in plain] == [s for s, _ in chunked]
     for (step, a), (_, b) in zip(plain, chunked):
         assert abs(a - b) < 1e-4, (step, a, b)
+
+
+def sharp():
+    """tiny() with larger query / key weights, so that positions (RoPE) visibly change the attention."""
+    model, gen = tiny(), torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "q_proj" in name or "k_proj" in name:
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    return model
+
+
+def test_chunked_path_passes_the_attention_mask_position_ids_and_other_arguments():
+    """With labels: a left-padded row and a packed row (positions restarting) give the plain path's loss."""
+    torch.manual_seed(2)
+    ids = torch.randint(3, 300, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[0, :4] = 0  # left padding
+    positions = torch.tensor([[0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]])
+    labels = ids.masked_fill(mask == 0, -100)
+    reference, ours = sharp(), sharp()
+    reference.config.use_cache = False  # as the Trainer sets it (args.use_cache): no cache, so packed
+    # position_ids give a block-diagonal mask, as the chunked path (use_cache=False) always has
+    use_chunked_loss(ours, 5)
+    for kwargs in ({"attention_mask": mask}, {"position_ids": positions}, {"attention_mask": mask, "position_ids": positions}):
+        want = reference(input_ids=ids, labels=labels, **kwargs).loss
+        plain = reference(input_ids=ids, labels=labels).loss
+        assert not torch.isclose(want, plain, atol=1e-4)  # the argument matters: the test can fail
+        torch.testing.assert_close(ours(input_ids=ids, labels=labels, use_cache=True, **kwargs).loss, want,
+                                   rtol=0, atol=1e-5)
+
+
+def test_calls_without_labels_get_the_original_forward_with_every_argument():
+    torch.manual_seed(3)
+    ids = torch.randint(3, 300, (2, 9))
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    reference, ours = sharp(), sharp()
+    reference.eval(), ours.eval()
+    use_chunked_loss(ours, 4)
+    want = reference(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+    got = ours(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+    assert got.logits is not None and got.hidden_states is not None and len(got.hidden_states) == len(want.hidden_states)
+    torch.testing.assert_close(got.logits, want.logits, rtol=0, atol=0)
+    packed = torch.tensor([[0, 1, 2, 3, 0, 1, 2, 3, 4]] * 2)  # two conversations in each row
+    alone = ours(input_ids=ids).logits
+    for kwargs in ({"attention_mask": mask}, {"position_ids": packed}):
+        logits = ours(input_ids=ids, **kwargs).logits
+        assert not torch.allclose(logits, alone, atol=1e-4)  # the argument matters: the test can fail
+        torch.testing.assert_close(logits, reference(input_ids=ids, **kwargs).logits, rtol=0, atol=0)
