@@ -3,6 +3,7 @@
     python -m scripts.mutation                      # every module below
     python -m scripts.mutation loss sft_data        # some of them
     python -m scripts.mutation --scratch /tmp/mut   # where the copies go (default /tmp/tinyllm-mutation)
+    python -m scripts.mutation --rev main --scratch /tmp/mut-main   # a commit instead of the working tree
 
 Each module gets its own copy of the working tree (tracked and untracked, not ignored files) under
 the scratch folder, a [tool.mutmut] section naming that module and its tests, and one
@@ -56,8 +57,12 @@ def config(files: list[str], tests: list[str], select: str) -> str:
             f"pytest_add_cli_args = {toml_list(args)}\n")
 
 
-def copy_tree(dest: Path) -> None:
-    """The working tree as git sees it (so new, uncommitted tests count), without ignored files."""
+def copy_tree(dest: Path, rev: str | None = None) -> None:
+    """The working tree as git sees it (so new, uncommitted tests count), without ignored files; or commit `rev`."""
+    if rev is not None:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        return
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
                             capture_output=True).stdout.decode().split("\0")
     for name in filter(None, listed):
@@ -70,11 +75,15 @@ def copy_tree(dest: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def run_module(name: str, scratch: Path) -> tuple[collections.Counter, list[str]]:
+def run_module(name: str, scratch: Path, rev: str | None = None) -> tuple[collections.Counter, list[str]]:
     files, tests, select = MODULES[name]
     work = scratch / name
     work.mkdir(parents=True, exist_ok=True)
-    copy_tree(work)
+    copy_tree(work, rev)
+    tests = [t for t in tests if (work / t.split("::")[0]).is_file()]  # (an older rev may lack a test file)
+    if not tests:
+        print(f"{name}: no test file of its selection exists at {rev}")
+        return collections.Counter(), []
     pyproject = work / "pyproject.toml"
     pyproject.write_text((ROOT / "pyproject.toml").read_text() + config(files, tests, select))
     # PYTHONPATH would put another checkout before mutants/; one thread: a shared CPU, and no pool to fork.
@@ -98,13 +107,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/tinyllm-mutation"))
+    parser.add_argument("--rev", help="test a commit instead of the working tree (e.g. the tests before a change)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}; known: {', '.join(MODULES)}")
     rows = []
     for name in args.modules or list(MODULES):
-        counts, survivors = run_module(name, args.scratch)
+        counts, survivors = run_module(name, args.scratch, args.rev)
         rows.append((name, counts, survivors))
     print("\n| module | mutants | killed | survived | timeout | no tests | score |")
     print("|---|---|---|---|---|---|---|")

@@ -121,6 +121,33 @@ def test_chunked_path_passes_the_attention_mask_position_ids_and_other_arguments
         assert not torch.isclose(want, plain, atol=1e-4)  # the argument matters: the test can fail
         torch.testing.assert_close(ours(input_ids=ids, labels=labels, use_cache=True, **kwargs).loss, want,
                                    rtol=0, atol=1e-5)
+    # The Trainer's num_items_in_batch (sum / items across gradient accumulation) and embeddings given directly.
+    torch.testing.assert_close(ours(input_ids=ids, labels=labels, num_items_in_batch=torch.tensor(50)).loss,
+                               reference(input_ids=ids, labels=labels, num_items_in_batch=torch.tensor(50)).loss,
+                               rtol=0, atol=1e-5)
+    embeds = reference.model.embed_tokens(ids).detach()
+    torch.testing.assert_close(ours(inputs_embeds=embeds, labels=labels, attention_mask=mask).loss,
+                               reference(inputs_embeds=embeds, labels=labels, attention_mask=mask).loss, rtol=0, atol=1e-5)
+
+
+def test_matmuls_run_in_the_autocast_dtype_and_low_precision_weight_gradients_sum_in_fp32():
+    """Under bf16 autocast the chunk's logits come from a bf16 matmul (as the plain path's would), not fp32;
+    a bf16 weight's gradient, summed over 128 chunks, is summed in fp32 (in bf16 it is ~1.2 % off)."""
+    torch.manual_seed(0)
+    hidden, weight, targets = torch.randn(512, 32), torch.randn(200, 32) * 0.3, torch.randint(0, 200, (512,))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = chunked_cross_entropy(hidden, weight, targets, chunk=64)
+    as_bf16 = torch.nn.functional.cross_entropy((hidden.bfloat16() @ weight.bfloat16().T).float(), targets)
+    as_fp32 = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    assert abs(float(as_bf16 - as_fp32)) > 1e-5  # the two precisions are told apart
+    assert abs(float(loss - as_bf16)) < 2e-6
+
+    h16, w16 = hidden.bfloat16().requires_grad_(), weight.bfloat16().requires_grad_()
+    chunked_cross_entropy(h16, w16, targets, chunk=4).backward()
+    w32 = w16.detach().float().requires_grad_()
+    torch.nn.functional.cross_entropy(h16.detach().float() @ w32.T, targets).backward()
+    assert w16.grad.dtype == torch.bfloat16
+    assert float((w16.grad.float() - w32.grad).norm() / w32.grad.norm()) < 0.006
 
 
 def test_calls_without_labels_get_the_original_forward_with_every_argument():
