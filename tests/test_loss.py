@@ -135,6 +135,7 @@ def test_matmuls_run_in_the_autocast_dtype_and_low_precision_weight_gradients_su
     a bf16 weight's gradient, summed over 128 chunks, is summed in fp32 (in bf16 it is ~1.2 % off)."""
     torch.manual_seed(0)
     hidden, weight, targets = torch.randn(512, 32), torch.randn(200, 32) * 0.3, torch.randint(0, 200, (512,))
+    targets[:8] = 0  # token 0 is a target like any other (the first row too)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         loss = chunked_cross_entropy(hidden, weight, targets, chunk=64)
     as_bf16 = torch.nn.functional.cross_entropy((hidden.bfloat16() @ weight.bfloat16().T).float(), targets)
@@ -143,9 +144,13 @@ def test_matmuls_run_in_the_autocast_dtype_and_low_precision_weight_gradients_su
     assert abs(float(loss - as_bf16)) < 2e-6
 
     h16, w16 = hidden.bfloat16().requires_grad_(), weight.bfloat16().requires_grad_()
-    chunked_cross_entropy(h16, w16, targets, chunk=4).backward()
+    loss16 = chunked_cross_entropy(h16, w16, targets, chunk=4)
+    loss16.backward()
     w32 = w16.detach().float().requires_grad_()
-    torch.nn.functional.cross_entropy(h16.detach().float() @ w32.T, targets).backward()
+    expected = torch.nn.functional.cross_entropy(h16.detach().float() @ w32.T, targets)
+    expected.backward()
+    # The sum over 512 rows (~3300) is kept in fp32: in bf16 its last bit alone would be 16.
+    assert loss16.dtype == torch.float32 and abs(float(loss16 - expected)) < 1e-4
     assert w16.grad.dtype == torch.bfloat16
     assert float((w16.grad.float() - w32.grad).norm() / w32.grad.norm()) < 0.006
 
@@ -169,3 +174,40 @@ def test_calls_without_labels_get_the_original_forward_with_every_argument():
         logits = ours(input_ids=ids, **kwargs).logits
         assert not torch.allclose(logits, alone, atol=1e-4)  # the argument matters: the test can fail
         torch.testing.assert_close(logits, reference(input_ids=ids, **kwargs).logits, rtol=0, atol=0)
+
+
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402  (sees ops inside autograd.Function)
+
+
+class CountMatmuls(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func is torch.ops.aten.mm.default
+        return func(*args, **(kwargs or {}))
+
+
+def test_only_the_gradients_needed_are_formed():
+    """Forward matmuls per chunk: 1 for the logits, +1 for each gradient that will be asked for. Evaluation
+    (no_grad, a Parameter weight) forms none; a frozen weight (LoRA) forms no weight gradient; a frozen
+    input still gets its weight gradient."""
+    torch.manual_seed(4)
+    hidden, weight, targets = torch.randn(40, 16), torch.randn(30, 16), torch.randint(0, 30, (40,))
+    expected = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    cases = [(True, True, True, 3), (True, False, True, 2), (False, True, True, 2), (True, True, False, 1)]
+    for hidden_grad, weight_grad, grad_mode, per_chunk in cases:
+        h = hidden.clone().requires_grad_(hidden_grad)
+        w = torch.nn.Parameter(weight.clone(), requires_grad=weight_grad)
+        with torch.set_grad_enabled(grad_mode), CountMatmuls() as counted:
+            loss = chunked_cross_entropy(h, w, targets, chunk=10)
+        assert counted.count == 4 * per_chunk, (hidden_grad, weight_grad, grad_mode)
+        torch.testing.assert_close(loss, expected, rtol=0, atol=1e-5)
+        if grad_mode:
+            loss.backward()
+            for x, ref in ((h, hidden), (w, weight)):
+                if x.requires_grad:
+                    h2, w2 = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+                    torch.nn.functional.cross_entropy(h2 @ w2.T, targets).backward()
+                    torch.testing.assert_close(x.grad, (h2 if ref is hidden else w2).grad, rtol=1e-4, atol=1e-6)
