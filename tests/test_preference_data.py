@@ -267,3 +267,28 @@ def test_implicit_reward_accuracy_refuses_mismatched_results():
     empty = {"n": 0, "chosen_logps": [], "rejected_logps": []}
     with pytest.raises(ValueError, match=r"0 pairs scored by both models, expected 0"):
         implicit_reward_accuracy(empty, empty, beta=0.5)
+
+
+def test_load_reward_model_loads_a_score_head_checkpoint_and_refuses_a_causal_lm(tokenizer_dir, tmp_path):
+    import torch
+    from transformers import LlamaForCausalLM, LlamaForSequenceClassification
+
+    from tinyllm.model import llama_config
+    from tinyllm.preference import load_reward_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    config = llama_config("tiny", len(tok), 64, pad_id=tok.pad_token_id)
+    config.num_labels = 1
+    torch.manual_seed(0)
+    reward = LlamaForSequenceClassification(config)
+    reward.save_pretrained(tmp_path / "rm")
+    tok.save_pretrained(tmp_path / "rm")
+    model, loaded_tok = load_reward_model(tmp_path / "rm")
+    assert not model.training and len(loaded_tok) == len(tok)
+    ids = torch.tensor([[1, 5, 6, 7]])
+    torch.testing.assert_close(model(input_ids=ids).logits, reward.eval()(input_ids=ids).logits)
+    LlamaForCausalLM(llama_config("tiny", len(tok), 64)).save_pretrained(tmp_path / "lm")
+    tok.save_pretrained(tmp_path / "lm")
+    with pytest.raises(TinyLLMError, match=r"lm: not a reward model \(LlamaForCausalLM\); train one with stages.reward"):
+        load_reward_model(tmp_path / "lm")
