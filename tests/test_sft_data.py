@@ -194,6 +194,15 @@ def test_pack_fills_with_the_pad_id_and_refuses_a_conversation_longer_than_a_row
         pack([sample(2), sample(5)], 4, pad_id=0)
 
 
+def test_pack_fills_the_first_row_exactly_and_never_overfills_one():
+    from tinyllm.sft_data import pack
+
+    # 5 -> row 0 (3 left); 3 fits row 0 exactly (0 left); 2 needs a new row.
+    rows = pack([sample(5, 50), sample(3, 30), sample(2, 20)], 8, pad_id=0)
+    assert [r["input_ids"] for r in rows] == [[50, 51, 52, 53, 54, 30, 31, 32], [20, 21, 0, 0, 0, 0, 0, 0]]
+    assert all(len(r[k]) == 8 for r in rows for k in r)
+
+
 def test_collate_packed_stacks_the_three_keys_and_adds_no_attention_mask():
     import torch
 
@@ -228,6 +237,7 @@ def test_check_samples_counts_tokens_and_trained_tokens():
     ([{"input_ids": [1, True], "assistant_mask": [0, 1]}], r"sample 0: 'input_ids' holds bool True, not an integer"),
     ([{"input_ids": [1, -1], "assistant_mask": [0, 1]}], r"sample 0: token id -1 outside the tokenizer's vocab \[0, 10\)"),
     ([{"input_ids": [1, 10], "assistant_mask": [0, 1]}], r"sample 0: token id 10 outside the tokenizer's vocab \[0, 10\)"),
+    ([{"input_ids": [0, 12], "assistant_mask": [0, 1]}], r"sample 0: token id 12 outside the tokenizer's vocab \[0, 10\)"),
     ([{"input_ids": [1, 5], "assistant_mask": [1]}], r"sample 0: 'assistant_mask' has 1 values for 2 input_ids"),
     ([{"input_ids": [1, 5], "assistant_mask": [0, 2]}], r"sample 0: 'assistant_mask' values must be 0 or 1"),
     ([{"input_ids": [1, 5], "assistant_mask": [0, 1.0]}], r"sample 0: 'assistant_mask' values must be 0 or 1"),
@@ -246,10 +256,11 @@ def test_check_samples_without_a_vocab_has_no_upper_bound_and_long_values_are_cu
     assert check_samples([{"input_ids": [10**6], "assistant_mask": [1]}], "f.pkl", vocab=None) == (1, 1)
     with pytest.raises(TinyLLMError, match=r"token id -3 outside the tokenizer's vocab \[0, inf\)"):
         check_samples([{"input_ids": [-3], "assistant_mask": [1]}], "f.pkl", vocab=None)
-    long = "y" * 60
-    with pytest.raises(TinyLLMError) as err:
-        check_samples([{"input_ids": [long], "assistant_mask": [1]}], "f.pkl", vocab=None)
-    assert str(err.value).endswith(f"holds str {repr(long)[:40]}..., not an integer token id")
+    # The repr is cut to 40 characters when longer: 39 y's make a 41-character repr, 38 make 40.
+    for length, shown in ((60, "'" + "y" * 39 + "..."), (39, "'" + "y" * 39 + "..."), (38, "'" + "y" * 38 + "'")):
+        with pytest.raises(TinyLLMError) as err:
+            check_samples([{"input_ids": ["y" * length], "assistant_mask": [1]}], "f.pkl", vocab=None)
+        assert str(err.value).endswith(f"holds str {shown}, not an integer token id")
 
 
 @pytest.mark.parametrize("messages, message", [
