@@ -327,3 +327,16 @@ def test_safe_loads_refuses_persistent_ids_and_wraps_every_other_failure():
     assert not isinstance(err.value, Refused)
     with pytest.raises(BadPickle, match=r"^EOFError: Ran out of input"):
         safe_loads(b"")
+
+
+def test_load_sft_checks_ids_against_the_tokenizer_and_names_the_file(tokenizer_dir, tmp_path):
+    from tinyllm.sft_data import save_sft
+    from tinyllm.tokenizer import fingerprint
+
+    tok = load_tokenizer(tokenizer_dir)
+    beyond = {"input_ids": [1, len(tok)], "assistant_mask": [0, 1]}
+    save_sft(tmp_path / "big.pkl", [GOOD, beyond], {"tokenizer_fingerprint": fingerprint(tok)})
+    assert load_sft(tmp_path / "big.pkl")["tokens"] == 5  # without a tokenizer there is no vocab to check against
+    with pytest.raises(TinyLLMError, match=rf"^{tmp_path / 'big.pkl'}: sample 1: token id {len(tok)} outside the "
+                                           rf"tokenizer's vocab \[0, {len(tok)}\)"):
+        load_sft(tmp_path / "big.pkl", tok)
