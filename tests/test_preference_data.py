@@ -264,6 +264,11 @@ def test_implicit_reward_accuracy_refuses_mismatched_results():
     assert result == {"n": 2, "correct": 1, "accuracy": 0.5, "mean_margin": pytest.approx(0.5 * (1 - 2) / 2)}
     with pytest.raises(ValueError, match=r"implicit_reward_accuracy: 2 pairs scored by both models, expected 3"):
         implicit_reward_accuracy({**reference, "n": 3}, policy, beta=0.5)
+    # The policy's gain on the rejected answer counts against it; a tie is no win.
+    moved = {"n": 3, "chosen_logps": [0.0, -1.0, 0.0], "rejected_logps": [0.5, -1.0, -1.0]}
+    base = {"n": 3, "chosen_logps": [-1.0, -1.0, -1.0], "rejected_logps": [-1.0, -1.0, -1.0]}
+    result = implicit_reward_accuracy(base, moved, beta=2.0)
+    assert result == {"n": 3, "correct": 1, "accuracy": 1 / 3, "mean_margin": pytest.approx(2.0 * (-0.5 + 0 + 1) / 3)}
     empty = {"n": 0, "chosen_logps": [], "rejected_logps": []}
     with pytest.raises(ValueError, match=r"0 pairs scored by both models, expected 0"):
         implicit_reward_accuracy(empty, empty, beta=0.5)
