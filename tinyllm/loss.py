@@ -79,6 +79,8 @@ def chunked_cross_entropy(hidden, weight, targets, chunk: int = 4096, num_items=
     hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)
     divisor = num_items if num_items is not None else (targets != IGNORE).sum().clamp(min=1)
     divisor = torch.as_tensor(divisor, dtype=torch.float32, device=hidden.device)
+    if not torch.is_grad_enabled():  # evaluation: the loss only (the weight is a Parameter that requires grad)
+        hidden, weight = hidden.detach(), weight.detach()
     return ChunkedLinearCrossEntropy.apply(hidden, weight, targets, chunk, divisor)
 
 

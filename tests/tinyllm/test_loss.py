@@ -91,3 +91,123 @@ def test_pretraining_with_ce_chunk_matches_the_plain_loss(data_dir, tmp_path):
     assert [s for s, _ in plain] == [s for s, _ in chunked]
     for (step, a), (_, b) in zip(plain, chunked):
         assert abs(a - b) < 1e-4, (step, a, b)
+
+
+def sharp():
+    """tiny() with larger query / key weights, so that positions (RoPE) visibly change the attention."""
+    model, gen = tiny(), torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "q_proj" in name or "k_proj" in name:
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    return model
+
+
+def test_chunked_path_passes_the_attention_mask_position_ids_and_other_arguments():
+    """With labels: a left-padded row and a packed row (positions restarting) give the plain path's loss."""
+    torch.manual_seed(2)
+    ids = torch.randint(3, 300, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[0, :4] = 0  # left padding
+    positions = torch.tensor([[0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]])
+    labels = ids.masked_fill(mask == 0, -100)
+    reference, ours = sharp(), sharp()
+    reference.config.use_cache = False  # as the Trainer sets it (args.use_cache): no cache, so packed
+    # position_ids give a block-diagonal mask, as the chunked path (use_cache=False) always has
+    use_chunked_loss(ours, 5)
+    for kwargs in ({"attention_mask": mask}, {"position_ids": positions}, {"attention_mask": mask, "position_ids": positions}):
+        want = reference(input_ids=ids, labels=labels, **kwargs).loss
+        plain = reference(input_ids=ids, labels=labels).loss
+        assert not torch.isclose(want, plain, atol=1e-4)  # the argument matters: the test can fail
+        torch.testing.assert_close(ours(input_ids=ids, labels=labels, use_cache=True, **kwargs).loss, want,
+                                   rtol=0, atol=1e-5)
+    # The Trainer's num_items_in_batch (sum / items across gradient accumulation) and embeddings given directly.
+    torch.testing.assert_close(ours(input_ids=ids, labels=labels, num_items_in_batch=torch.tensor(50)).loss,
+                               reference(input_ids=ids, labels=labels, num_items_in_batch=torch.tensor(50)).loss,
+                               rtol=0, atol=1e-5)
+    embeds = reference.model.embed_tokens(ids).detach()
+    torch.testing.assert_close(ours(inputs_embeds=embeds, labels=labels, attention_mask=mask).loss,
+                               reference(inputs_embeds=embeds, labels=labels, attention_mask=mask).loss, rtol=0, atol=1e-5)
+
+
+def test_matmuls_run_in_the_autocast_dtype_and_low_precision_weight_gradients_sum_in_fp32():
+    """Under bf16 autocast the chunk's logits come from a bf16 matmul (as the plain path's would), not fp32;
+    a bf16 weight's gradient, summed over 128 chunks, is summed in fp32 (in bf16 it is ~1.2 % off)."""
+    torch.manual_seed(0)
+    hidden, weight, targets = torch.randn(512, 32), torch.randn(200, 32) * 0.3, torch.randint(0, 200, (512,))
+    targets[:8] = 0  # token 0 is a target like any other (the first row too)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = chunked_cross_entropy(hidden, weight, targets, chunk=64)
+    as_bf16 = torch.nn.functional.cross_entropy((hidden.bfloat16() @ weight.bfloat16().T).float(), targets)
+    as_fp32 = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    assert abs(float(as_bf16 - as_fp32)) > 1e-5  # the two precisions are told apart
+    assert abs(float(loss - as_bf16)) < 2e-6
+
+    h16, w16 = hidden.bfloat16().requires_grad_(), weight.bfloat16().requires_grad_()
+    loss16 = chunked_cross_entropy(h16, w16, targets, chunk=4)
+    loss16.backward()
+    w32 = w16.detach().float().requires_grad_()
+    expected = torch.nn.functional.cross_entropy(h16.detach().float() @ w32.T, targets)
+    expected.backward()
+    # The sum over 512 rows (~3300) is kept in fp32: in bf16 its last bit alone would be 16.
+    assert loss16.dtype == torch.float32 and abs(float(loss16 - expected)) < 1e-4
+    assert w16.grad.dtype == torch.bfloat16
+    assert float((w16.grad.float() - w32.grad).norm() / w32.grad.norm()) < 0.006
+
+
+def test_calls_without_labels_get_the_original_forward_with_every_argument():
+    torch.manual_seed(3)
+    ids = torch.randint(3, 300, (2, 9))
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    reference, ours = sharp(), sharp()
+    reference.eval(), ours.eval()
+    use_chunked_loss(ours, 4)
+    want = reference(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+    got = ours(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+    assert got.logits is not None and got.hidden_states is not None and len(got.hidden_states) == len(want.hidden_states)
+    torch.testing.assert_close(got.logits, want.logits, rtol=0, atol=0)
+    packed = torch.tensor([[0, 1, 2, 3, 0, 1, 2, 3, 4]] * 2)  # two conversations in each row
+    alone = ours(input_ids=ids).logits
+    for kwargs in ({"attention_mask": mask}, {"position_ids": packed}):
+        logits = ours(input_ids=ids, **kwargs).logits
+        assert not torch.allclose(logits, alone, atol=1e-4)  # the argument matters: the test can fail
+        torch.testing.assert_close(logits, reference(input_ids=ids, **kwargs).logits, rtol=0, atol=0)
+
+
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402  (sees ops inside autograd.Function)
+
+
+class CountMatmuls(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func is torch.ops.aten.mm.default
+        return func(*args, **(kwargs or {}))
+
+
+def test_only_the_gradients_needed_are_formed():
+    """Forward matmuls per chunk: 1 for the logits, +1 for each gradient that will be asked for. Evaluation
+    (no_grad, a Parameter weight) forms none; a frozen weight (LoRA) forms no weight gradient; a frozen
+    input still gets its weight gradient."""
+    torch.manual_seed(4)
+    hidden, weight, targets = torch.randn(40, 16), torch.randn(30, 16), torch.randint(0, 30, (40,))
+    expected = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    cases = [(True, True, True, 3), (True, False, True, 2), (False, True, True, 2), (True, True, False, 1)]
+    for hidden_grad, weight_grad, grad_mode, per_chunk in cases:
+        h = hidden.clone().requires_grad_(hidden_grad)
+        w = torch.nn.Parameter(weight.clone(), requires_grad=weight_grad)
+        with torch.set_grad_enabled(grad_mode), CountMatmuls() as counted:
+            loss = chunked_cross_entropy(h, w, targets, chunk=10)
+        assert counted.count == 4 * per_chunk, (hidden_grad, weight_grad, grad_mode)
+        torch.testing.assert_close(loss, expected, rtol=0, atol=1e-5)
+        if grad_mode:
+            loss.backward()
+            for x, ref in ((h, hidden), (w, weight)):
+                if x.requires_grad:
+                    h2, w2 = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+                    torch.nn.functional.cross_entropy(h2 @ w2.T, targets).backward()
+                    torch.testing.assert_close(x.grad, (h2 if ref is hidden else w2).grad, rtol=1e-4, atol=1e-6)

@@ -101,3 +101,199 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "o: already exists (pass --overwrite to replace it)" in capsys.readouterr().err
     with pytest.raises(TinyLLMError, match="not a preference dataset"):
         load_preferences(tmp_path / "o")
+
+
+# --- the measurements, against one-at-a-time references -------------------------------------
+
+PAIRS = [
+    {"prompt": [{"role": "user", "content": "What colour was the kite?"}],
+     "chosen": [{"role": "assistant", "content": "The kite was red."}],
+     "rejected": [{"role": "assistant", "content": "It was a very blue kite, and it flew high."}]},
+    {"prompt": [{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello."},
+                {"role": "user", "content": "Where did Mia go?"}],
+     "chosen": [{"role": "assistant", "content": "She went to the park."}],
+     "rejected": [{"role": "assistant", "content": "Home."}]},
+    {"prompt": [{"role": "user", "content": "Add 2 and 3, please, and say it in a whole sentence."}],
+     "chosen": [{"role": "assistant", "content": "2 and 3 make 5."}],
+     "rejected": [{"role": "assistant", "content": "6."}]},
+]
+
+
+def one_logp(model, tok, prompt, completion, max_length=None):
+    """log p(completion | prompt) of one unpadded sequence, written out token by token."""
+    import torch
+
+    from tinyllm.chat import prompt_ids
+    from tinyllm.sft_data import render
+
+    start, full = len(prompt_ids(tok, prompt)), render(tok, prompt + completion)[0]
+    full = full[:max_length] if max_length else full
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=torch.tensor([full])).logits[0].float(), dim=-1)
+    return sum(float(logp[t - 1, full[t]]) for t in range(start, len(full)))
+
+
+@pytest.fixture(scope="module")
+def lm(tokenizer_dir):
+    from tinyllm.model import build_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    model = build_model("tiny", len(tok), 128, seed=0)
+    model.eval()
+    return model, tok
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 16])
+def test_completion_logps_are_the_completion_tokens_only_in_any_batching(lm, batch_size):
+    from tinyllm.preference import completion_logps
+
+    model, tok = lm
+    prompts = [p["prompt"] for p in PAIRS]
+    for key in ("chosen", "rejected"):
+        got = completion_logps(model, tok, prompts, [p[key] for p in PAIRS], batch_size=batch_size)
+        want = [one_logp(model, tok, p["prompt"], p[key]) for p in PAIRS]
+        assert got == pytest.approx(want, abs=1e-4)
+    cut = completion_logps(model, tok, prompts, [p["chosen"] for p in PAIRS], batch_size=batch_size, max_length=22)
+    assert cut == pytest.approx([one_logp(model, tok, p["prompt"], p["chosen"], 22) for p in PAIRS], abs=1e-4)
+
+
+def test_preference_accuracy_counts_wins_and_what_max_length_leaves_out(lm):
+    from tinyllm.chat import prompt_ids
+    from tinyllm.preference import length_census, pair_lengths, preference_accuracy
+    from tinyllm.sft_data import render
+
+    model, tok = lm
+    chosen = [one_logp(model, tok, p["prompt"], p["chosen"]) for p in PAIRS]
+    rejected = [one_logp(model, tok, p["prompt"], p["rejected"]) for p in PAIRS]
+    result = preference_accuracy(model, tok, PAIRS, batch_size=2)
+    wins = sum(c > r for c, r in zip(chosen, rejected))
+    assert 0 < wins < 3  # the test can tell a win from a loss
+    assert (result["n"], result["truncated"], result["dropped"]) == (3, 0, 0)
+    assert result["preference_accuracy"] == wins / 3
+    assert result["mean_logp_margin"] == pytest.approx(sum(c - r for c, r in zip(chosen, rejected)) / 3, abs=1e-4)
+    assert result["chosen_logps"] == pytest.approx(chosen, abs=1e-4)
+    assert result["rejected_logps"] == pytest.approx(rejected, abs=1e-4)
+
+    lengths = pair_lengths(tok, PAIRS)
+    assert lengths == [(len(prompt_ids(tok, p["prompt"])), len(render(tok, p["prompt"] + p["chosen"])[0]),
+                        len(render(tok, p["prompt"] + p["rejected"])[0])) for p in PAIRS]
+    # A max_length between the prompts' lengths: pair 1 (the longest prompt) is dropped, the others are cut.
+    prompts = sorted(p for p, _, _ in lengths)
+    cut = prompts[-1]  # the longest prompt fills it exactly: dropped (DPO needs a completion token)
+    census = length_census(tok, PAIRS, cut)
+    assert census == {"max_length": cut, "pairs": 3, "longest": max(max(c, r) for _, c, r in lengths),
+                      "too_long": [i for i, (_, c, r) in enumerate(lengths) if max(c, r) > cut],
+                      "prompt_too_long": [i for i, (p, _, _) in enumerate(lengths) if p >= cut]}
+    assert census["prompt_too_long"] == [lengths.index(max(lengths))] and len(census["too_long"]) == 3
+    limited = preference_accuracy(model, tok, PAIRS, max_length=cut)
+    assert (limited["n"], limited["truncated"], limited["dropped"]) == (2, 2, 1)
+    kept = [p for i, p in enumerate(PAIRS) if i not in census["prompt_too_long"]]
+    assert limited["chosen_logps"] == pytest.approx([one_logp(model, tok, p["prompt"], p["chosen"], cut) for p in kept],
+                                                    abs=1e-4)
+    nothing = preference_accuracy(model, tok, PAIRS, max_length=2)
+    assert nothing == {"n": 0, "truncated": 0, "dropped": 3, "preference_accuracy": None, "mean_logp_margin": None}
+
+
+class LengthReward:
+    """A stand-in reward model: the score of a row is the number of its non-pad tokens."""
+
+    def __init__(self, pad_id):
+        import torch
+
+        self.config = type("Config", (), {"pad_token_id": pad_id})()
+        self.weight = torch.zeros(1)
+        self.seen = []
+
+    def parameters(self):
+        return iter([self.weight])
+
+    def __call__(self, input_ids, attention_mask):
+        self.seen.append((input_ids.tolist(), attention_mask.tolist()))
+        return type("Out", (), {"logits": attention_mask.sum(dim=1, keepdim=True).float() * 1.5})()
+
+
+def test_reward_scores_and_accuracy_see_each_rendered_row_right_padded(tokenizer_dir):
+    from tinyllm.preference import reward_accuracy, reward_scores
+    from tinyllm.sft_data import render
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    model = LengthReward(pad_id=tok.pad_token_id)
+    rows = [render(tok, p["prompt"] + p["rejected"])[0] for p in PAIRS]
+    scores = reward_scores(model, tok, [p["prompt"] for p in PAIRS], [p["rejected"] for p in PAIRS], batch_size=2)
+    assert scores == [1.5 * len(r) for r in rows]
+    ids, mask = model.seen[0]
+    width = max(len(rows[0]), len(rows[1]))
+    assert len(model.seen) == 2 and len(ids) == 2 and len(model.seen[1][0]) == 1
+    assert ids[0] == rows[0] + [tok.pad_token_id] * (width - len(rows[0]))
+    assert mask[1] == [1] * len(rows[1]) + [0] * (width - len(rows[1]))
+
+    lengths = [(len(render(tok, p["prompt"] + p["chosen"])[0]), len(render(tok, p["prompt"] + p["rejected"])[0]))
+               for p in PAIRS]
+    result = reward_accuracy(model, tok, PAIRS, batch_size=2)
+    margins = [1.5 * (c - r) for c, r in lengths]
+    assert result == {"n": 3, "too_long": 0, "accuracy": sum(m > 0 for m in margins) / 3,
+                      "mean_margin": pytest.approx(sum(margins) / 3)}
+    assert 0 < result["accuracy"] < 1
+    shortest_long = sorted(max(c, r) for c, r in lengths)[1]  # leaves exactly the pair that fits
+    limited = reward_accuracy(model, tok, PAIRS, max_length=shortest_long - 1)
+    assert (limited["n"], limited["too_long"]) == (1, 2)
+    assert reward_accuracy(model, tok, PAIRS, max_length=3) == {"n": 0, "too_long": 3, "accuracy": None,
+                                                                "mean_margin": None}
+
+
+def test_first_pairs_takes_a_prefix_and_refuses_zero():
+    from datasets import Dataset
+
+    from tinyllm.preference import first_pairs
+
+    data = Dataset.from_list([{"x": i} for i in range(5)])
+    assert first_pairs(data, None) is data and first_pairs(data, 5) is data and first_pairs(data, 9) is data
+    assert first_pairs(data, 2)["x"] == [0, 1] and first_pairs(data, 1)["x"] == [0]
+    with pytest.raises(TinyLLMError, match=r"recipe key 'train_pairs' must be >= 1, got 0"):
+        first_pairs(data, 0)
+
+
+def test_implicit_reward_accuracy_refuses_mismatched_results():
+    from tinyllm.preference import implicit_reward_accuracy
+
+    reference = {"n": 2, "chosen_logps": [-1.0, -1.0], "rejected_logps": [-1.0, -1.0]}
+    policy = {"n": 2, "chosen_logps": [0.0, -3.0], "rejected_logps": [-1.0, -1.0]}
+    result = implicit_reward_accuracy(reference, policy, beta=0.5)
+    assert result == {"n": 2, "correct": 1, "accuracy": 0.5, "mean_margin": pytest.approx(0.5 * (1 - 2) / 2)}
+    with pytest.raises(ValueError, match=r"implicit_reward_accuracy: 2 pairs scored by both models, expected 3"):
+        implicit_reward_accuracy({**reference, "n": 3}, policy, beta=0.5)
+    # The policy's gain on the rejected answer counts against it; a tie is no win.
+    moved = {"n": 3, "chosen_logps": [0.0, -1.0, 0.0], "rejected_logps": [0.5, -1.0, -1.0]}
+    base = {"n": 3, "chosen_logps": [-1.0, -1.0, -1.0], "rejected_logps": [-1.0, -1.0, -1.0]}
+    result = implicit_reward_accuracy(base, moved, beta=2.0)
+    assert result == {"n": 3, "correct": 1, "accuracy": 1 / 3, "mean_margin": pytest.approx(2.0 * (-0.5 + 0 + 1) / 3)}
+    empty = {"n": 0, "chosen_logps": [], "rejected_logps": []}
+    with pytest.raises(ValueError, match=r"0 pairs scored by both models, expected 0"):
+        implicit_reward_accuracy(empty, empty, beta=0.5)
+
+
+def test_load_reward_model_loads_a_score_head_checkpoint_and_refuses_a_causal_lm(tokenizer_dir, tmp_path):
+    import torch
+    from transformers import LlamaForCausalLM, LlamaForSequenceClassification
+
+    from tinyllm.model import llama_config
+    from tinyllm.preference import load_reward_model
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    config = llama_config("tiny", len(tok), 64, pad_id=tok.pad_token_id)
+    config.num_labels = 1
+    torch.manual_seed(0)
+    reward = LlamaForSequenceClassification(config)
+    reward.save_pretrained(tmp_path / "rm")
+    tok.save_pretrained(tmp_path / "rm")
+    model, loaded_tok = load_reward_model(tmp_path / "rm")
+    assert not model.training and len(loaded_tok) == len(tok)
+    ids = torch.tensor([[1, 5, 6, 7]])
+    torch.testing.assert_close(model(input_ids=ids).logits, reward.eval()(input_ids=ids).logits)
+    LlamaForCausalLM(llama_config("tiny", len(tok), 64)).save_pretrained(tmp_path / "lm")
+    tok.save_pretrained(tmp_path / "lm")
+    with pytest.raises(TinyLLMError, match=r"lm: not a reward model \(LlamaForCausalLM\); train one with stages.reward"):
+        load_reward_model(tmp_path / "lm")
