@@ -27,16 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # mutmut runs every test that reaches a mutated function once per mutant.
 MODULES = {
     "loss": (["tinyllm/loss.py"],
-             ["tests/test_loss.py",
-              "tests/test_numerics.py::test_fp16_chunked_loss_gradients_match_fp32_as_well_as_the_plain_fp16_path"],
+             ["tests/tinyllm/test_loss.py",
+              "tests/tinyllm/test_numerics.py::test_fp16_chunked_loss_gradients_match_fp32_as_well_as_the_plain_fp16_path"],
              "not test_pretraining_with_ce_chunk"),
     "sft_data": (["tinyllm/sft_data.py"],
-                 ["tests/test_sft_data.py",
+                 ["tests/tinyllm/test_sft_data.py",
                   "tests/test_bad_inputs.py::test_safe_loads_round_trips_plain_data_and_refuses_globals",
                   "tests/test_bad_inputs.py::test_fuzzed_pickles_never_run_code_or_fail_otherwise"],
                  ""),
-    "preference": (["tinyllm/preference.py"], ["tests/test_preference_data.py"], ""),
-    "checkpoints": (["tinyllm/checkpoints.py", "tinyllm/rundir.py"], ["tests/test_checkpoints_unit.py"], ""),
+    "preference": (["tinyllm/preference.py"], ["tests/tinyllm/test_preference_data.py"], ""),
+    "checkpoints": (["tinyllm/checkpoints.py", "tinyllm/rundir.py"], ["tests/tinyllm/test_checkpoints_unit.py"], ""),
 }
 ALSO_COPY = ["stages/", "data_prep/", "eval/", "scripts/", "recipes/"]
 
