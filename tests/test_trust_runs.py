@@ -34,13 +34,13 @@ TINY = ["seq_len=32", "batch_size=4", "eval_every=0", "log_every=1", "eval_windo
 LOCK_FILES = (".tinyllm.lock", ".tinyllm.lock.holder")  # the lock's own files: who holds it now
 
 
-def tree_hashes(*roots) -> dict[str, str]:
-    """{path: sha256} of every file under `roots` (the lock's own files left out)."""
+def tree_hashes(*roots, locks: bool = False) -> dict[str, str]:
+    """{path: sha256} of every file under `roots` (the lock's own files left out unless `locks`)."""
     found = {}
     for root in roots:
         root = Path(root)
         for path in [root] if root.is_file() else sorted(root.rglob("*")):
-            if path.is_file() and path.name not in LOCK_FILES:
+            if path.is_file() and (locks or path.name not in LOCK_FILES):
                 found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
@@ -457,6 +457,7 @@ def full_disk_at_save(request, monkeypatch):
 def test_trust_row(case_id, make, ctx, tmp_path, full_disk_at_save):
     case = make(ctx, tmp_path)
     before = tree_hashes(*case.watch)
+    existed = set(tree_hashes(*case.watch, locks=True))
     try:
         code, out, err = run_in_process(case.module, case.argv)
     finally:
@@ -468,6 +469,8 @@ def test_trust_row(case_id, make, ctx, tmp_path, full_disk_at_save):
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), err
         assert case.message in lines[0], lines[0]
+        # a refused run adds nothing either, not even its lock files in a folder it did not make
+        assert set(tree_hashes(*case.watch, locks=True)) - existed == set()
     else:
         assert case.message in out, out[-2000:]
         case.check(out) if case.check else None

@@ -21,7 +21,7 @@ from tinyllm.distributed import zero_stage
 from tinyllm.errors import TinyLLMError
 from tinyllm.fingerprints import INPUT_KEYS, input_fingerprints
 from tinyllm.ownership import KEEP, check_not_an_input, check_replaceable, is_marked, mark
-from tinyllm.runlock import lock_out_dir, unlock_out_dir
+from tinyllm.runlock import HOLDER, LOCK, lock_out_dir, unlock_out_dir
 
 RUN_FILE = "run.json"
 LOGS = "logs"  # the launcher tees its log here before the run starts: not part of the run itself
@@ -106,6 +106,7 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
         raise TinyLLMError(f"{out_dir}: out_dir exists and is not a directory; choose another out_dir")
     check_not_an_input(out_dir, _inputs(run))
     made = not out_dir.exists()
+    fresh_lock = made or not (out_dir / LOCK).exists()  # a refusal removes lock files only if this run made them
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         lock_out_dir(out_dir)
@@ -121,21 +122,25 @@ def prepare_out_dir(out_dir, run: dict, resume: bool, overwrite: bool, must_matc
         shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # a save that was cut off: only under the lock
         write_json(out_dir / RUN_FILE, run)
     except TinyLLMError:
-        _undo(out_dir, made)
+        _undo(out_dir, made, lock_files=fresh_lock)
         raise
     except OSError as err:
-        _undo(out_dir, made)
+        _undo(out_dir, made, lock_files=fresh_lock)
         raise TinyLLMError(f"{err.filename or out_dir}: cannot write the run there ({err.strerror or err}); "
                            f"choose another out_dir or free space") from None
     return resume_from
 
 
-def _undo(out_dir: Path, made: bool, unlock: bool = True) -> None:
-    """A refused run leaves nothing behind: the directory it made is removed again."""
+def _undo(out_dir: Path, made: bool, unlock: bool = True, lock_files: bool = False) -> None:
+    """A refused run leaves nothing behind: the directory it made is removed again, and in a directory
+    it did not make, the lock files it added."""
     if unlock:
         unlock_out_dir(out_dir)
     if made:
         shutil.rmtree(out_dir, ignore_errors=True)
+    elif unlock and lock_files:
+        for name in (LOCK, HOLDER):
+            (out_dir / name).unlink(missing_ok=True)
 
 
 def prepare_run(training_args, out_dir, run: dict, cfg, must_match) -> Path | None:
