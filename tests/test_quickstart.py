@@ -47,11 +47,16 @@ def test_quickstart_pretrains_and_fine_tunes_with_measured_effect(tmp_path):
     rm = json.loads((out / "rm" / "report.json").read_text())
     assert rm["heldout_pairs"] + rm["heldout_pairs_too_long"] == 400 and rm["heldout_pairs"] >= 380, rm
     assert rm["heldout_accuracy"] >= 0.545, rm
-    # DPO: held-out preference accuracy up (seen 66.2 % -> 69.0 %), and the exact-reply rate of the
-    # SFT model kept (seen 4.0 % -> 4.2 %; the run is deterministic on CPU).
+    # DPO: held-out preference accuracy up (seen 66.0 % -> 69.3 % on 394 pairs: 38 pairs turned right, 25
+    # turned wrong). The accuracy moves by (won - lost) / n, asserted; the bound is the direction, won > lost:
+    # a sign test on 38 vs 25 gives p ~ 0.07 one-sided, so at this size the gain is not significant at 95 %
+    # and a tighter bound would be one run's number. The exact-reply rate of the SFT model is kept (seen 4.0 %
+    # -> 4.0 %; the run is deterministic on CPU).
     dpo = json.loads((out / "dpo" / "report.json").read_text())
     aligned = json.loads((out / "eval" / "dialogue_dpo.json").read_text())["scores"]["all"]
-    assert dpo["preference_accuracy"] >= dpo["sft_preference_accuracy"] + 0.01, dpo
+    won, lost, n = dpo["heldout_pairs_won"], dpo["heldout_pairs_lost"], dpo["heldout_pairs"]
+    assert abs(dpo["preference_accuracy"] - dpo["sft_preference_accuracy"] - (won - lost) / n) < 1e-9, dpo
+    assert won > lost, dpo
     assert aligned["exact_match"] >= after["exact_match"], (aligned, after)
     assert "held-out preference accuracy" in result.stdout
 
