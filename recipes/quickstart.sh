@@ -76,9 +76,11 @@ print(f"\nresult: {r['size']} model ({r['parameters']:,} parameters), {r['steps'
       f"        answering in form without reading would find {100 * after['answer_chance']:.1f}% "
       f"(exact reply {100 * before['exact_match']:.1f}% -> {100 * after['exact_match']:.1f}%)\n"
       f"        reward model: {rm['steps']} steps, {rm['train_seconds']:.0f}s; held-out pairwise accuracy "
-      f"{100 * rm['heldout_accuracy']:.1f}% over {rm['heldout_pairs']} pairs (chance 50%)\n"
+      f"{100 * rm['heldout_accuracy']:.1f}% over {rm['heldout_pairs']} pairs (chance 50%"
+      f"{'; %d longer than max_length left out' % rm['heldout_pairs_too_long'] if rm.get('heldout_pairs_too_long') else ''})\n"
       f"        DPO: {dpo['steps']} steps, {dpo['train_seconds']:.0f}s; held-out preference accuracy "
-      f"{100 * dpo['sft_preference_accuracy']:.1f}% (SFT) -> {100 * dpo['preference_accuracy']:.1f}% (DPO); "
+      f"{100 * dpo['sft_preference_accuracy']:.1f}% (SFT) -> {100 * dpo['preference_accuracy']:.1f}% (DPO) over "
+      f"{dpo['heldout_pairs']} pairs ({dpo['heldout_pairs_won']} turned right, {dpo['heldout_pairs_lost']} wrong); "
       f"exact reply {100 * after['exact_match']:.1f}% -> {100 * aligned['exact_match']:.1f}%, "
       f"answer found {100 * after['answer_found']:.1f}% -> {100 * aligned['answer_found']:.1f}%")
 w = {k: v["weights_bytes"] for k, v in q["runs"].items()}
