@@ -425,6 +425,7 @@ def test_lm_eval_scores_every_fixture_task_like_eval_run(layouts, random_checkpo
     from tinyllm.model import load_checkpoint
 
     model, tok = load_checkpoint(random_checkpoint)
+    rows = ["| task | shots | items | eval.run acc | lm_eval acc |", "|---|---|---|---|---|"]  # printed with -s
     specs = {kind: f"{kind}={path}" for kind, path in layouts.items()}
     written = write_tasks(list(specs.values()), tmp_path)
     for shots, kinds in ((0, list(layouts)), (1, ["mmlu", "cmmlu", "ceval"])):
@@ -436,6 +437,8 @@ def test_lm_eval_scores_every_fixture_task_like_eval_run(layouts, random_checkpo
             ours = run_task(model, tok, read_task(kind, layouts[kind]), shots, None, 1234)["details"]["items"]
             theirs = [s for n in written[kind] for s in sorted(out["samples"][n], key=lambda s: s["doc_id"])]
             assert len(theirs) == len(ours), kind
+            ours_acc = sum(float(r["correct"] if "logprobs" in r else r["greedy"]) for r in ours) / len(ours)
+            rows.append(f"| {kind} | {shots} | {len(ours)} | {ours_acc:.3f} | {sum(s['acc'] for s in theirs) / len(theirs):.3f} |")
             for s, r in zip(theirs, ours):
                 lls = [float(x[0]) for x in s["filtered_resps"]]
                 if "logprobs" in r:
@@ -444,3 +447,4 @@ def test_lm_eval_scores_every_fixture_task_like_eval_run(layouts, random_checkpo
                 else:
                     assert lls[0] == pytest.approx(r["logprob"], abs=1e-3), kind
                     assert bool(s["acc"]) == r["greedy"], kind
+    print("\n" + "\n".join(rows))
