@@ -27,6 +27,26 @@ import math
 from tinyllm.model import model_window
 
 
+def last_logprobs(model, seqs: list[list[int]], keep: int):
+    """Log-probabilities (float, [batch, keep, vocab]) at the last `keep` positions of token sequences
+    batched with left padding. Left padding lines every continuation up at the end, so only the last
+    `keep` positions need logits (the vocabulary projection is most of a small model's cost)."""
+    import torch
+
+    device = next(model.parameters()).device
+    width = max(len(seq) for seq in seqs)
+    ids = torch.zeros(len(seqs), width, dtype=torch.long)
+    mask = torch.zeros(len(seqs), width, dtype=torch.long)
+    for r, seq in enumerate(seqs):
+        ids[r, width - len(seq):] = torch.tensor(seq)
+        mask[r, width - len(seq):] = 1
+    positions = (mask.cumsum(1) - 1).clamp(min=0)
+    with torch.no_grad():
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                       logits_to_keep=keep).logits.float()
+    return torch.log_softmax(logits, dim=-1)
+
+
 def _encode(tok, text: str) -> list[int]:
     return tok.encode(text, add_special_tokens=False)
 
@@ -61,21 +81,8 @@ def score_token_sequences(model, sequences: list[tuple[list[int], list[int]]], b
     scores = [0.0] * len(rows)
     for start in tqdm(range(0, len(order), batch_size), desc="score", unit="batch", disable=not progress or None):
         idx = order[start:start + batch_size]
-        width = max(len(rows[i][0]) for i in idx)
         keep = max(len(rows[i][1]) for i in idx)
-        # Left padding lines every continuation up at the end, so only the last `keep` positions
-        # need logits (the vocabulary projection is most of a small model's cost).
-        ids = torch.zeros(len(idx), width, dtype=torch.long)
-        mask = torch.zeros(len(idx), width, dtype=torch.long)
-        for r, i in enumerate(idx):
-            seq = rows[i][0]
-            ids[r, width - len(seq):] = torch.tensor(seq)
-            mask[r, width - len(seq):] = 1
-        positions = (mask.cumsum(1) - 1).clamp(min=0)
-        with torch.no_grad():
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                           logits_to_keep=keep).logits.float()
-        logp = torch.log_softmax(logits, dim=-1)
+        logp = last_logprobs(model, [rows[i][0] for i in idx], keep)
         for r, i in enumerate(idx):
             targets = torch.tensor(rows[i][1], device=device)
             scores[i] = float(logp[r, keep - len(targets):].gather(-1, targets.unsqueeze(-1)).sum())

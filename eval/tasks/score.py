@@ -28,6 +28,7 @@ import math
 import random
 from collections import defaultdict
 
+from eval.likelihood import last_logprobs
 from eval.tasks.formats import Task
 from tinyllm.errors import TinyLLMError
 from tinyllm.model import model_window
@@ -92,25 +93,13 @@ def score_requests(model, tok, reqs: list[tuple], batch_size: int = 32, progress
         for c in ids:
             seq = (ctx + c)[-(window + 1):]
             rows.append((seq[:-1], [seq[len(seq) - len(c):]], r))
-    device = next(model.parameters()).device
     order = sorted(range(len(rows)), key=lambda i: -len(rows[i][0]))
     scores = [[] for _ in reqs]
     found = {}
     for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", disable=not progress or None):
         idx = order[start:start + batch_size]
-        width = max(len(rows[i][0]) for i in idx)
-        keep = max(len(rows[i][1][0]) for i in idx)
-        ids = torch.zeros(len(idx), width, dtype=torch.long)
-        mask = torch.zeros(len(idx), width, dtype=torch.long)
-        for b, i in enumerate(idx):  # left padding: every row's targets end at the last position
-            seq = rows[i][0]
-            ids[b, width - len(seq):] = torch.tensor(seq)
-            mask[b, width - len(seq):] = 1
-        positions = (mask.cumsum(1) - 1).clamp(min=0)
-        with torch.no_grad():
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                           logits_to_keep=keep).logits.float()
-        logp = torch.log_softmax(logits, dim=-1).cpu()
+        keep = max(len(rows[i][1][0]) for i in idx)  # left padding: every row's targets end at the last position
+        logp = last_logprobs(model, [rows[i][0] for i in idx], keep).cpu()
         best = logp.argmax(-1)
         for b, i in enumerate(idx):
             for targets in rows[i][1]:
