@@ -54,7 +54,7 @@ class EvalOptions:
             raise TinyLLMError("--batch-size and --reply-tokens must be at least 1")
         if self.shots < 0:
             raise TinyLLMError(f"--shots must be at least 0, got {self.shots}")
-        check_task_specs(self.tasks, SUITE_NAMES)
+        check_task_specs(self.tasks, SUITE_NAMES)  # task names must not clash with the suites'
         self.sampling.check()
         return self
 

@@ -100,3 +100,38 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("slow") or item.get_closest_marker("quickstart") or E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+LOCK_FILES = (".tinyllm.lock", ".tinyllm.lock.holder")  # a run's lock and who holds it
+
+
+def run_in_process(module: str, argv) -> tuple[int, str, str]:
+    """Run `python -m module argv` in this process as the CLI does: (exit status, stdout, stderr)."""
+    import contextlib
+    import importlib
+    import io
+
+    from tinyllm.errors import run_cli
+
+    main = importlib.import_module(module).main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            run_cli(main, [str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code or 0
+    return code, out.getvalue(), err.getvalue()
+
+
+def tree_hashes(*roots, locks: bool = False) -> dict[str, str]:
+    """{path: sha256} of every file under `roots` (files or folders); the lock's own files, which say
+    who holds it now, only with `locks`."""
+    import hashlib
+
+    found = {}
+    for root in roots:
+        root = Path(root)
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
+            if path.is_file() and (locks or path.name not in LOCK_FILES):
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found

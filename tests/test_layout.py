@@ -140,11 +140,15 @@ def test_modules_are_at_most_600_lines():
     assert too_long == {}
 
 
+def _empty_packages(root):
+    for pkg in LAYERS:
+        (root / pkg).mkdir()
+        (root / pkg / "__init__.py").write_text("")
+
+
 def test_the_graph_sees_function_local_and_relative_imports(tmp_path):
     """The checks above can fail: a planted cycle hidden in a function, and an upward relative import."""
-    for pkg in LAYERS:
-        (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text("")
+    _empty_packages(tmp_path)
     (tmp_path / "tinyllm" / "a.py").write_text("def f():\n    from tinyllm.b import g\n")
     (tmp_path / "tinyllm" / "b.py").write_text("from . import a\n")
     (tmp_path / "eval" / "c.py").write_text("def h():\n    import scripts\n")
@@ -158,9 +162,7 @@ def test_project_modules_are_imported_inside_functions_only_when_they_are_heavy(
 
 
 def test_a_light_module_imported_inside_a_function_is_found(tmp_path):
-    for pkg in LAYERS:
-        (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text("")
+    _empty_packages(tmp_path)
     (tmp_path / "tinyllm" / "light.py").write_text("import json\n")
     (tmp_path / "tinyllm" / "heavy.py").write_text("import torch\n")
     (tmp_path / "tinyllm" / "via.py").write_text("from tinyllm.heavy import x\n")

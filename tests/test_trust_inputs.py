@@ -6,8 +6,6 @@ message naming the file / key / sample index (no traceback), that every file tha
 before is byte-identical afterwards, and, for a run that should succeed, that it did.
 """
 
-import hashlib
-import importlib
 import json
 import re
 import shutil
@@ -17,8 +15,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT
-from tinyllm.errors import run_cli
+from conftest import ROOT, run_in_process, tree_hashes
 
 # --- inputs ---------------------------------------------------------------------------------------
 
@@ -324,26 +321,7 @@ CASES = [
 
 def run(argv_with_module) -> tuple[int, str]:
     module, argv = argv_with_module
-    return _run(module, argv)[::2]
-
-
-def _run(module, argv):
-    import contextlib
-    import io
-
-    main = importlib.import_module(module).main
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            run_cli(main, [str(a) for a in argv])
-        except SystemExit as done:
-            code = done.code
-    return code, out.getvalue(), err.getvalue()
-
-
-def tree(*roots) -> dict:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for root in roots for p in sorted(Path(root).rglob("*")) if p.is_file()}
+    return run_in_process(module, argv)[::2]
 
 
 def test_the_table_covers_the_four_families():
@@ -356,9 +334,9 @@ def test_the_table_covers_the_four_families():
 def test_input(case, fx, tmp_path, capsys):
     argv = case.argv(tmp_path, fx)
     capsys.readouterr()
-    before = tree(tmp_path, fx.tok, fx.ckpt)
-    code, out, err = _run(case.module, argv)
-    after = tree(tmp_path, fx.tok, fx.ckpt)
+    before = tree_hashes(tmp_path, fx.tok, fx.ckpt)
+    code, out, err = run_in_process(case.module, argv)
+    after = tree_hashes(tmp_path, fx.tok, fx.ckpt)
     assert "Traceback" not in err and "Traceback" not in out
     assert code == case.code, (out, err)
     changed = [p for p in before if after.get(p) != before[p]]

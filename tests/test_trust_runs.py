@@ -12,7 +12,6 @@ own out_dir), plus, for a run that should succeed, that it did.
 """
 
 import errno
-import hashlib
 import json
 import os
 import pickle
@@ -26,23 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from tinyllm.errors import run_cli
+from conftest import LOCK_FILES, ROOT, run_in_process, tree_hashes
 
 TINY = ["seq_len=32", "batch_size=4", "eval_every=0", "log_every=1", "eval_windows=4", "warmup_steps=1",
         "save_total_limit=3"]
-LOCK_FILES = (".tinyllm.lock", ".tinyllm.lock.holder")  # the lock's own files: who holds it now
-
-
-def tree_hashes(*roots, locks: bool = False) -> dict[str, str]:
-    """{path: sha256} of every file under `roots` (the lock's own files left out unless `locks`)."""
-    found = {}
-    for root in roots:
-        root = Path(root)
-        for path in [root] if root.is_file() else sorted(root.rglob("*")):
-            if path.is_file() and (locks or path.name not in LOCK_FILES):
-                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 def write_corpus(path, n=20):
@@ -58,22 +44,6 @@ def sft_argv(model, train_data, out_dir, *overrides):
     return [ROOT / "recipes" / "sft_tiny.yaml", f"model={model}", f"train_data={train_data}", "val_data=null",
             f"out_dir={out_dir}", "batching=padded", "batch_size=2", "max_steps=4", "save_every=2", "eval_every=0",
             "log_every=1", "warmup_steps=1", "save_total_limit=3", *overrides]
-
-
-def run_in_process(module: str, argv) -> tuple[int, str, str]:
-    """Run `python -m module argv` in this process as the CLI does: (exit status, stdout, stderr)."""
-    import contextlib
-    import importlib
-    import io
-
-    main = importlib.import_module(module).main
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            run_cli(main, [str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code or 0
-    return code, out.getvalue(), err.getvalue()
 
 
 def launch(args, **kw):
