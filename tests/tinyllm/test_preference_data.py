@@ -243,6 +243,37 @@ def test_reward_scores_and_accuracy_see_each_rendered_row_right_padded(tokenizer
                                                                 "mean_margin": None}
 
 
+class ScriptedReward:
+    """A reward model whose scores are given in the order reward_scores asks for them."""
+
+    def __init__(self, pad_id, scores):
+        import torch
+
+        self.config = type("Config", (), {"pad_token_id": pad_id})()
+        self.weight, self.scores = torch.zeros(1), list(scores)
+
+    def parameters(self):
+        return iter([self.weight])
+
+    def __call__(self, input_ids, attention_mask):
+        import torch
+
+        batch, self.scores = self.scores[:len(input_ids)], self.scores[len(input_ids):]
+        return type("Out", (), {"logits": torch.tensor(batch).view(-1, 1)})()
+
+
+def test_reward_accuracy_counts_a_tie_as_no_win_and_a_small_margin_as_a_win(tokenizer_dir):
+    from tinyllm.preference import reward_accuracy
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    # chosen scores for the 3 pairs, then rejected: margins 0 (a tie), +0.25, -0.5
+    model = ScriptedReward(tok.pad_token_id, [2.0, 1.25, 0.0] + [2.0, 1.0, 0.5])
+    result = reward_accuracy(model, tok, PAIRS, batch_size=8)
+    assert result == {"n": 3, "too_long": 0, "accuracy": 1 / 3, "mean_margin": pytest.approx(-0.25 / 3)}
+    assert model.scores == []
+
+
 def test_first_pairs_takes_a_prefix_and_refuses_zero():
     from datasets import Dataset
 
