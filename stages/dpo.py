@@ -88,7 +88,7 @@ def main(argv=None):
     cfg.check()
 
     # Heavy imports only once the recipe is known to be good (and the patches they need applied).
-    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed), trl=True)
     from trl import DPOTrainer
 
     from tinyllm.checkpoints import AtomicCheckpoints

@@ -156,7 +156,7 @@ def main(argv=None):
     funcs, weights = load_rewards(cfg, tok)
 
     # Heavy imports only once the recipe and the prompts are known to be good.
-    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed))
+    patches.apply(deepspeed=uses_deepspeed(cfg.deepspeed), trl=True)
     from datasets import Dataset
 
     from tinyllm.checkpoints import AtomicCheckpoints

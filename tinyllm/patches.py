@@ -34,10 +34,12 @@ class _DropMessages(logging.Filter):
         return not record.getMessage().startswith(self.starts)
 
 
-def apply(deepspeed: bool = False, bitsandbytes: bool = False) -> None:
-    """Apply the process-wide patches (once each); `deepspeed` / `bitsandbytes` for runs that use them."""
+def apply(deepspeed: bool = False, bitsandbytes: bool = False, trl: bool = False) -> None:
+    """Apply the process-wide patches (once each); `deepspeed` / `bitsandbytes` / `trl` for runs that use them."""
     _quiet_logs()
     _no_progress_bars()
+    if trl:
+        compact_fused_logprobs_on_cpu()
     if deepspeed:
         weights_only_deepspeed_loads()
     if bitsandbytes:
@@ -125,6 +127,31 @@ def weights_only_deepspeed_loads() -> None:
             return torch.load(path, map_location=map_location, weights_only=True)
 
     TorchCheckpointEngine.load = load
+
+
+def compact_fused_logprobs_on_cpu() -> None:
+    """Make TRL's fused LM head score only the labelled positions on a CPU, as it does on a GPU.
+
+    TRL 1.16's DPO and GRPO trainers project hidden states to log-probs through the LM head in tiles
+    (trl.trainer.utils.add_fused_lm_head). With Triton (CUDA / XPU) it first keeps only the positions
+    whose label is not -100; elsewhere it scores every position, to keep tile shapes fixed for
+    compilers (Neuron). On a CPU that scores the whole prompt too: in the quickstart's DPO, where a
+    ~350-token story precedes a ~10-token answer, it was 37 % of a training step (py-spy). Compacting
+    gives the same log-probs and gradients (tests/tinyllm/test_patches.py compares both ways). Only the
+    choice to compact changes: the tiles are still folded in torch on a CPU. Remove when TRL compacts
+    on every device (the test's "scored positions" check then passes without this patch).
+    """
+    if not _once("trl_compact_logprobs"):
+        return
+    # Heavy third-party import: only runs that use TRL's trainers ask for this patch.
+    import trl.trainer.utils as trl_utils
+
+    on_triton = trl_utils._use_triton  # read by add_fused_lm_head only, to decide whether to compact
+
+    def compact_here(device) -> bool:
+        return device.type == "cpu" or on_triton(device)
+
+    trl_utils._use_triton = compact_here
 
 
 def correct_cpu_dequantize() -> None:

@@ -61,6 +61,30 @@ def test_num_items_normalisation_and_frozen_weight():
         assert torch.isclose(chunked_cross_entropy(hidden, weight, targets, chunk=8, num_items=100), expected, atol=1e-5)
 
 
+def test_only_labelled_rows_reach_the_vocabulary_projection(monkeypatch):
+    import tinyllm.loss as loss
+
+    seen = []
+    original = loss.ChunkedLinearCrossEntropy.apply
+    monkeypatch.setattr(loss.ChunkedLinearCrossEntropy, "apply",
+                        lambda hidden, weight, targets, *rest: seen.append(targets.clone()) or original(
+                            hidden, weight, targets, *rest))
+    torch.manual_seed(2)
+    hidden, weight = torch.randn(40, 16, requires_grad=True), torch.randn(30, 16)
+    targets = torch.full((40,), -100)
+    targets[25:31] = torch.arange(6)  # an answer after a prompt, as in an SFT row
+    chunked_cross_entropy(hidden, weight, targets, chunk=8).backward()
+    assert [t.tolist() for t in seen] == [list(range(6))]
+    expected = torch.zeros_like(hidden)
+    rows = hidden.detach()[25:31].clone().requires_grad_()
+    torch.nn.functional.cross_entropy(rows @ weight.T, torch.arange(6)).backward()
+    expected[25:31] = rows.grad
+    torch.testing.assert_close(hidden.grad, expected, rtol=1e-5, atol=1e-7)
+    full = torch.randint(0, 30, (40,))
+    chunked_cross_entropy(hidden, weight, full, chunk=8)  # pretraining: every row, as it is
+    assert torch.equal(seen[-1], full)
+
+
 def test_generation_keeps_the_original_path():
     model = tiny()
     model.eval()
