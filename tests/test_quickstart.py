@@ -52,7 +52,7 @@ def test_quickstart_pretrains_and_fine_tunes_with_measured_effect(tmp_path):
     # turned wrong). The accuracy moves by (won - lost) / n, asserted; the bound is the direction, won > lost:
     # a sign test on 38 vs 25 gives p ~ 0.07 one-sided, so at this size the gain is not significant at 95 %
     # and a tighter bound would be one run's number. The exact-reply rate of the SFT model is kept (seen 4.0 %
-    # -> 3.8 %, 4.0 % -> 4.0 % on another CPU: the numbers differ between CPUs).
+    # -> 3.8 % on a 2-core AVX2 EPYC, 4.0 % -> 4.0 % on the earlier machine: the numbers differ between CPUs).
     dpo = json.loads((out / "dpo" / "report.json").read_text())
     won, lost, n = dpo["heldout_pairs_won"], dpo["heldout_pairs_lost"], dpo["heldout_pairs"]
     assert abs(dpo["preference_accuracy"] - dpo["sft_preference_accuracy"] - (won - lost) / n) < 1e-9, dpo
