@@ -155,3 +155,62 @@ def test_prepare_out_dir_leaves_foreign_directories_and_files_alone(tmp_path):
         prepare_out_dir(tmp_path / "photos" / "new", {"data_dir": str(tmp_path / "photos")}, resume=False,
                         overwrite=False, must_match=())
     assert not (tmp_path / "photos" / "new").exists()
+
+
+def test_a_refused_run_removes_what_it_made_keeps_what_it_found_and_releases_the_lock(tmp_path, monkeypatch):
+    import errno
+
+    import tinyllm.rundir as rundir
+    from tinyllm import runlock
+    from tinyllm.ownership import mark
+    from tinyllm.runlock import HOLDER, LOCK
+
+    def locked(path):
+        return path.resolve() in runlock._held
+
+    # A directory this run made (and its parents): a failure under the lock removes it and releases the lock.
+    out = tmp_path / "new" / "run"
+
+    def no_space(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "write_json", no_space)
+        with pytest.raises(TinyLLMError, match=r"run/run.json: cannot write the run there \(No space left on device\)"):
+            rundir.prepare_out_dir(out, {"stage": "sft"}, resume=False, overwrite=False, must_match=())
+    assert not out.exists() and not locked(out)
+    assert rundir.prepare_out_dir(out, {"stage": "sft"}, resume=False, overwrite=False, must_match=()) is None
+    runlock.unlock_out_dir(out)
+
+    # A run directory it found: refused, it keeps everything, and loses the lock files this run added.
+    held = tmp_path / "held"
+    checkpoint(held, 2)
+    mark(held, "sft run")
+    before = sorted(p.name for p in held.iterdir())
+    with pytest.raises(TinyLLMError, match=r"held: holds an earlier run"):
+        rundir.prepare_out_dir(held, {"stage": "sft"}, resume=False, overwrite=False, must_match=())
+    assert sorted(p.name for p in held.iterdir()) == before and not locked(held)
+    # Lock files an earlier run left stay (they were not this run's to remove).
+    (held / LOCK).write_text("")
+    (held / HOLDER).write_text("pid 1 on elsewhere\n")
+    with pytest.raises(TinyLLMError, match=r"held: holds an earlier run"):
+        rundir.prepare_out_dir(held, {"stage": "sft"}, resume=False, overwrite=False, must_match=())
+    assert (held / LOCK).exists() and (held / HOLDER).exists() and not locked(held)
+
+
+def test_a_final_model_alone_is_a_run_and_a_broken_run_json_is_named(tmp_path):
+    from tinyllm.ownership import mark
+    from tinyllm.rundir import RUN_FILE, prepare_out_dir
+    from tinyllm.runlock import unlock_out_dir
+
+    out = tmp_path / "done"
+    (out / "final").mkdir(parents=True)
+    mark(out, "sft run")
+    try:
+        with pytest.raises(TinyLLMError, match=r"done: holds an earlier run"):
+            prepare_out_dir(out, {"stage": "sft"}, resume=False, overwrite=False, must_match=())
+        (out / RUN_FILE).write_text("{not json")
+        with pytest.raises(TinyLLMError, match=r"done/run.json: not valid JSON; cannot check the resume against it"):
+            prepare_out_dir(out, {"stage": "sft"}, resume=True, overwrite=False, must_match=())
+    finally:
+        unlock_out_dir(out)
