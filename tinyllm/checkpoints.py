@@ -41,7 +41,9 @@ def verify_checkpoint(checkpoint) -> str | None:
         return f"{COMPLETE} is missing or unreadable"
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         return f"{COMPLETE} holds no manifest (a checkpoint from an older tinyllm or copied by hand)"
-    for name, want in manifest.get("files", {}).items():
+    if not isinstance(manifest.get("files"), dict) or not manifest["files"]:
+        return f"{COMPLETE} lists no files (edited or cut off)"  # an empty list would verify anything
+    for name, want in manifest["files"].items():
         path = checkpoint / name
         if not path.is_file():
             return f"{name} is missing"

@@ -42,6 +42,9 @@ def test_the_manifest_lists_every_file_but_itself_with_size_and_checksum(tmp_pat
      "model.safetensors is 5 bytes, the manifest says 7 (truncated or replaced)"),
     (lambda p: (p / "model.safetensors").write_text("WEIGHTS"),
      "model.safetensors does not match its checksum (corrupted or replaced)"),
+    (lambda p: (p / COMPLETE).write_text(json.dumps({"format": MANIFEST_FORMAT})), f"{COMPLETE} lists no files"),
+    (lambda p: (p / COMPLETE).write_text(json.dumps({"format": MANIFEST_FORMAT, "files": {}})),
+     f"{COMPLETE} lists no files"),
 ])
 def test_verify_names_what_is_wrong(tmp_path, damage, problem):
     path = checkpoint(tmp_path, 1)
