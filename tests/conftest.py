@@ -11,6 +11,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,13 @@ def sft(pretrained, sft_data, out_dir, *overrides):
               f"val_data={sft_data / 'val.pkl'}", f"out_dir={out_dir}", "pack_len=768", "max_steps=40",
               "eval_every=20", "save_every=20", "log_every=10", *overrides])
     return out_dir
+
+
+def copy_data(data_dir, tmp):
+    """A copy of the session's shards to damage in one test."""
+    out = tmp / "data"
+    shutil.copytree(data_dir, out)
+    return out
 
 
 def read_jsonl(path, field="text"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_data
 from tinyllm.errors import run_cli
 
 
@@ -39,11 +39,6 @@ def jsonl(path: Path, *records) -> Path:
 GOOD_DIALOGUE = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
 GOOD_PAIR = {"prompt": "Q?", "chosen": "Yes.", "rejected": "No."}
 
-
-def copy_data(data_dir, tmp):
-    out = tmp / "data"
-    shutil.copytree(data_dir, out)
-    return out
 
 
 def truncate_shard(data_dir, tmp):

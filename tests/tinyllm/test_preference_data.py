@@ -243,17 +243,12 @@ def test_reward_scores_and_accuracy_see_each_rendered_row_right_padded(tokenizer
                                                                 "mean_margin": None}
 
 
-class ScriptedReward:
+class ScriptedReward(LengthReward):
     """A reward model whose scores are given in the order reward_scores asks for them."""
 
     def __init__(self, pad_id, scores):
-        import torch
-
-        self.config = type("Config", (), {"pad_token_id": pad_id})()
-        self.weight, self.scores = torch.zeros(1), list(scores)
-
-    def parameters(self):
-        return iter([self.weight])
+        super().__init__(pad_id)
+        self.scores = list(scores)
 
     def __call__(self, input_ids, attention_mask):
         import torch

@@ -2,12 +2,11 @@
 and every inconsistency between shards, meta.json and tokenizer is refused by name."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 
-from conftest import SHARD_TOKENS, read_jsonl
+from conftest import SHARD_TOKENS, copy_data, read_jsonl
 from tinyllm.errors import TinyLLMError
 from tinyllm.shards import TokenStream, WindowDataset, check_tokenizer, read_meta
 from tinyllm.tokenizer import load_tokenizer
@@ -55,11 +54,6 @@ def test_windows_are_exact_across_shard_boundaries(data_dir):
         crossing += start // SHARD_TOKENS != (start + seq_len) // SHARD_TOKENS
     assert crossing >= 2, "some windows must straddle a shard boundary"
 
-
-def copy_data(data_dir, tmp_path):
-    out = tmp_path / "data"
-    shutil.copytree(data_dir, out)
-    return out
 
 
 def test_truncated_shard_is_refused(data_dir, tmp_path):
