@@ -51,6 +51,9 @@ def config(files: list[str], tests: list[str], select: str) -> str:
             'source_paths = ["tinyllm/"]\n'
             # torch is not fork-safe once its thread pools have run: fork each mutant from a clean server
             'process_isolation = "forkserver"\n'
+            # mutmut limits each mutant to (estimated test time + constant) * 30 CPU seconds; a forked mutant may
+            # rebuild a session fixture (the preference tests' tokenizer: 11 s) that the estimate never saw
+            "timeout_constant = 5.0\n"
             f"only_mutate = {toml_list(files)}\n"
             f"also_copy = {toml_list(ALSO_COPY)}\n"
             f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"

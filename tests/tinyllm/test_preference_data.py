@@ -1,6 +1,9 @@
 """Preference data: every input format becomes the same conversational pair; bad pairs are named."""
 
+import io
 import json
+import re
+import sys
 
 import pytest
 
@@ -267,6 +270,55 @@ def test_reward_accuracy_counts_a_tie_as_no_win_and_a_small_margin_as_a_win(toke
     result = reward_accuracy(model, tok, PAIRS, batch_size=8)
     assert result == {"n": 3, "too_long": 0, "accuracy": 1 / 3, "mean_margin": pytest.approx(-0.25 / 3)}
     assert model.scores == []
+
+
+class FlatLM(LengthReward):
+    """A causal LM that gives every token the same probability."""
+
+    def __init__(self, pad_id, vocab):
+        super().__init__(pad_id)
+        self.vocab = vocab
+
+    def __call__(self, input_ids, attention_mask):
+        import torch
+
+        return type("Out", (), {"logits": torch.zeros(*input_ids.shape, self.vocab)})()
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_scoring_shows_a_bar_per_pass_only_when_asked_and_on_a_terminal(tokenizer_dir, monkeypatch):
+    from tinyllm.preference import completion_logps, preference_accuracy, reward_accuracy, reward_scores
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    pairs = (PAIRS * 6)[:17]  # two batches at the default batch size of 16
+    prompts, chosen = [p["prompt"] for p in pairs], [p["chosen"] for p in pairs]
+    reward, lm = LengthReward(tok.pad_token_id), FlatLM(tok.pad_token_id, len(tok))
+
+    def shown(call, stream=None):
+        monkeypatch.setattr(sys, "stderr", stream or Terminal())
+        call()
+        return sys.stderr.getvalue()
+
+    def finished_bars(text, desc):  # each bar's last state, with its batch count and unit
+        return re.findall(rf"{desc}: 100%\|[^|]*\| (\d+)/\1 \[[^\]]*batch/s\]", text)
+
+    # off unless asked (logs stay clean), and only on a terminal when asked
+    assert shown(lambda: reward_scores(reward, tok, prompts, chosen)) == ""
+    assert shown(lambda: reward_accuracy(reward, tok, pairs)) == ""
+    assert shown(lambda: completion_logps(lm, tok, prompts, chosen)) == ""
+    assert shown(lambda: preference_accuracy(lm, tok, pairs)) == ""
+    assert shown(lambda: reward_accuracy(reward, tok, pairs, progress=True), io.StringIO()) == ""
+
+    assert finished_bars(shown(lambda: reward_scores(reward, tok, prompts, chosen, progress=True)), "score") == ["2"]
+    assert finished_bars(shown(lambda: reward_accuracy(reward, tok, pairs, progress=True)), "score") == ["2", "2"]
+    assert finished_bars(shown(lambda: completion_logps(lm, tok, prompts, chosen, progress=True)),
+                         "log-probs") == ["2"]
+    assert finished_bars(shown(lambda: preference_accuracy(lm, tok, pairs, progress=True)), "log-probs") == ["2", "2"]
 
 
 def test_first_pairs_takes_a_prefix_and_refuses_zero():
