@@ -4,10 +4,11 @@
     python -m scripts.mutation loss sft_data        # some of them
     python -m scripts.mutation --scratch /tmp/mut   # where the copies go (default /tmp/tinyllm-mutation)
     python -m scripts.mutation --rev main --scratch /tmp/mut-main   # a commit instead of the working tree
+    python -m scripts.mutation preference --jobs 2  # two mutants at a time (each on one thread)
 
 Each module gets its own copy of the working tree (tracked and untracked, not ignored files) under
 the scratch folder, a [tool.mutmut] section naming that module and its tests, and one
-`nice -n 10 mutmut run --max-children 1`; the copy keeps mutmut's cache, so a second run only
+`nice -n 10 mutmut run --max-children JOBS` (default 1); the copy keeps mutmut's cache, so a second run only
 retests what changed. Prints module | mutants | killed | survived | timeout | no tests | score,
 and the surviving mutants' names (`cd SCRATCH/MODULE && mutmut show NAME` prints the diff).
 The score is (killed + timeout) / (mutants - no tests), mutmut's own definition.
@@ -78,7 +79,7 @@ def copy_tree(dest: Path, rev: str | None = None) -> None:
         shutil.copy2(src, dst)
 
 
-def run_module(name: str, scratch: Path, rev: str | None = None) -> tuple[collections.Counter, list[str]]:
+def run_module(name: str, scratch: Path, rev: str | None = None, jobs: int = 1) -> tuple[collections.Counter, list[str]]:
     files, tests, select = MODULES[name]
     work = scratch / name
     work.mkdir(parents=True, exist_ok=True)
@@ -91,7 +92,7 @@ def run_module(name: str, scratch: Path, rev: str | None = None) -> tuple[collec
     pyproject.write_text((ROOT / "pyproject.toml").read_text() + config(files, tests, select))
     # PYTHONPATH would put another checkout before mutants/; one thread: a shared CPU, and no pool to fork.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", "1"], cwd=work,
+    subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], cwd=work,
                    env=env, check=True)
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env, check=True,
                          capture_output=True, text=True).stdout
@@ -110,6 +111,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/tinyllm-mutation"))
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once, one thread each (default 1)")
     parser.add_argument("--rev", help="test a commit instead of the working tree (e.g. the tests before a change)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
@@ -117,7 +119,7 @@ def main(argv=None) -> None:
         parser.error(f"unknown module {', '.join(unknown)}; known: {', '.join(MODULES)}")
     rows = []
     for name in args.modules or list(MODULES):
-        counts, survivors = run_module(name, args.scratch, args.rev)
+        counts, survivors = run_module(name, args.scratch, args.rev, args.jobs)
         rows.append((name, counts, survivors))
     print("\n| module | mutants | killed | survived | timeout | no tests | score |")
     print("|---|---|---|---|---|---|---|")
