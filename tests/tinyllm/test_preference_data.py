@@ -291,7 +291,8 @@ class Terminal(io.StringIO):
 
 
 def test_scoring_shows_a_bar_per_pass_only_when_asked_and_on_a_terminal(tokenizer_dir, monkeypatch):
-    from tinyllm.preference import completion_logps, preference_accuracy, reward_accuracy, reward_scores
+    from tinyllm.preference import (completion_logps, length_census, pair_lengths, preference_accuracy,
+                                    reward_accuracy, reward_scores)
     from tinyllm.tokenizer import load_tokenizer
 
     tok = load_tokenizer(tokenizer_dir)
@@ -304,14 +305,15 @@ def test_scoring_shows_a_bar_per_pass_only_when_asked_and_on_a_terminal(tokenize
         call()
         return sys.stderr.getvalue()
 
-    def finished_bars(text, desc):  # each bar's last state, with its batch count and unit
-        return re.findall(rf"{desc}: 100%\|[^|]*\| (\d+)/\1 \[[^\]]*batch/s\]", text)
+    def finished_bars(text, desc, unit="batch"):  # each bar's last state: its count and unit
+        return re.findall(rf"{desc}: 100%\|[^|]*\| (\d+)/\1 \[[^\]]*{unit}/s\]", text)
 
     # off unless asked (logs stay clean), and only on a terminal when asked
     assert shown(lambda: reward_scores(reward, tok, prompts, chosen)) == ""
     assert shown(lambda: reward_accuracy(reward, tok, pairs)) == ""
     assert shown(lambda: completion_logps(lm, tok, prompts, chosen)) == ""
     assert shown(lambda: preference_accuracy(lm, tok, pairs)) == ""
+    assert shown(lambda: pair_lengths(tok, pairs)) == shown(lambda: length_census(tok, pairs, 64)) == ""
     assert shown(lambda: reward_accuracy(reward, tok, pairs, progress=True), io.StringIO()) == ""
 
     assert finished_bars(shown(lambda: reward_scores(reward, tok, prompts, chosen, progress=True)), "score") == ["2"]
@@ -319,6 +321,8 @@ def test_scoring_shows_a_bar_per_pass_only_when_asked_and_on_a_terminal(tokenize
     assert finished_bars(shown(lambda: completion_logps(lm, tok, prompts, chosen, progress=True)),
                          "log-probs") == ["2"]
     assert finished_bars(shown(lambda: preference_accuracy(lm, tok, pairs, progress=True)), "log-probs") == ["2", "2"]
+    for call in (lambda: pair_lengths(tok, pairs, progress=True), lambda: length_census(tok, pairs, 64, progress=True)):
+        assert finished_bars(shown(call), "measure lengths", " pair") == ["17"]
 
 
 def test_first_pairs_takes_a_prefix_and_refuses_zero():
