@@ -91,7 +91,11 @@ def run_module(name: str, scratch: Path, rev: str | None = None, jobs: int = 1) 
     pyproject = work / "pyproject.toml"
     pyproject.write_text((ROOT / "pyproject.toml").read_text() + config(files, tests, select))
     # PYTHONPATH would put another checkout before mutants/; one thread: a shared CPU, and no pool to fork.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    # The corpus and tokenizer fixtures are made once per run (tests/conftest.py: made_once), not once per mutant.
+    fixtures = work / "fixture-cache"
+    shutil.rmtree(fixtures, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TINYLLM_TEST_FIXTURE_CACHE": str(fixtures)}
     subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], cwd=work,
                    env=env, check=True)
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env, check=True,

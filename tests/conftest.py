@@ -20,22 +20,44 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARD_TOKENS = 20_000  # small, so the fixture data spans several shards
 
 
+def made_once(name, build, tmp_path_factory):
+    """`build(out)` into a fresh folder, or, where TINYLLM_TEST_FIXTURE_CACHE names a folder, into
+    that folder's `name` the first time and reused after. scripts.mutation sets it: mutmut runs each
+    mutant's tests in a new process, and the corpus and tokenizer (made by code that no mutated
+    module is part of) would otherwise be rebuilt for every mutant, most of its time."""
+    cache = os.environ.get("TINYLLM_TEST_FIXTURE_CACHE")
+    if not cache:
+        out = tmp_path_factory.mktemp(name) / name
+        build(out)
+        return out
+    out = Path(cache) / name
+    if not out.is_dir():
+        made = tmp_path_factory.mktemp(name) / name
+        build(made)
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        staged = Path(cache) / f".{name}.{os.getpid()}"
+        shutil.copytree(made, staged)
+        try:
+            staged.rename(out)  # atomic; a process that made it first wins
+        except OSError:
+            shutil.rmtree(staged)
+    return out
+
+
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
     from data_prep.synthetic import write_corpus
 
-    out = tmp_path_factory.mktemp("corpus") / "corpus"
-    write_corpus(out, seed=0, lang="en", train_stories=800, val_stories=80, test_stories=40)
-    return out
+    return made_once("corpus", lambda out: write_corpus(out, seed=0, lang="en", train_stories=800, val_stories=80,
+                                                          test_stories=40), tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def tokenizer_dir(corpus_dir, tmp_path_factory):
     from data_prep.train_tokenizer import train_tokenizer
 
-    out = tmp_path_factory.mktemp("tok") / "tokenizer"
-    train_tokenizer([str(corpus_dir / "stories_train.jsonl")], out, vocab_size=512)
-    return out
+    return made_once("tokenizer", lambda out: train_tokenizer([str(corpus_dir / "stories_train.jsonl")], out,
+                                                                vocab_size=512), tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
