@@ -39,7 +39,7 @@ def parse_transcript(text: str, where: str) -> list[dict]:
     """An hh-rlhf transcript ("\\n\\nHuman: ... \\n\\nAssistant: ...") as a list of messages."""
     if not isinstance(text, str):
         raise ValueError(f"{where}: transcript is {type(text).__name__}, not a string")
-    parts = HH_TURN.split(text if text.startswith("\n\n") else "\n\n" + text)
+    parts = HH_TURN.split("\n\n" + text)  # a transcript may start with its blank line or without: part 0 is blank
     if parts[0].strip() or len(parts) < 3:
         raise ValueError(f"{where}: unparsable transcript (expected '\\n\\nHuman: ...\\n\\nAssistant: ...' turns)")
     return [{"role": HH_ROLES[role], "content": content.strip()} for role, content in zip(parts[1::2], parts[2::2])]

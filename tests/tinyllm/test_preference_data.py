@@ -82,6 +82,112 @@ def test_bad_pairs_name_file_and_line_and_leave_nothing(tmp_path, record, messag
     assert info["first_rejected"][0].startswith(f"{path}:2: ")
 
 
+GOOD = {"prompt": "Q?", "chosen": "Yes.", "rejected": "No."}
+HH = "\n\nHuman: A?\n\nAssistant: "
+
+
+@pytest.mark.parametrize("record, message", [
+    ([GOOD], "expected a JSON object, got list"),
+    ({}, "missing field(s) chosen, rejected (fields: none)"),
+    ({"prompt": "Q?", "answer": "Yes."}, "missing field(s) chosen, rejected (fields: prompt, answer)"),
+    ({**GOOD, "rejected": None}, "empty field 'rejected'"),
+    ({**GOOD, "rejected": []}, "empty field 'rejected'"),
+    ({**GOOD, "prompt": 5}, "field 'prompt' must be a string or a list of messages, got int"),
+    ({**GOOD, "rejected": ["No."]}, "field 'rejected' must be a string or a list of messages, got list"),
+    ({"chosen": [{"role": "user", "content": "A?"}, {"role": "assistant", "content": "yes"}], "rejected": {"a": 1}},
+     "field 'rejected' must be a string or a list of messages, got dict"),
+    ({"chosen": [{"role": "user", "content": "A?"}, {"role": "assistant", "content": "yes"}],
+      "rejected": [{"role": "user", "content": "A?"}, {"role": "user", "content": "no"}]}, "'rejected' must be one assistant turn"),
+    ({"chosen": [{"role": "assistant", "content": "yes"}], "rejected": [{"role": "assistant", "content": "no"}]},
+     "chosen and rejected do not share a prompt (they must differ in the last turn only)"),
+    ({"chosen": HH + "yes", "rejected": 7}, "transcript is int, not a string"),
+    ({"chosen": HH + "yes", "rejected": "Note:" + HH + "no"},
+     "unparsable transcript (expected '\\n\\nHuman: ...\\n\\nAssistant: ...' turns)"),
+    ({"chosen": "\n\nHuman: A?", "rejected": "\n\nHuman: B?"},
+     "chosen and rejected do not share a prompt (they must differ in the last turn only)"),
+])
+def test_a_bad_pair_is_one_exact_line_naming_where(record, message):
+    from tinyllm.preference import to_pair
+
+    with pytest.raises(ValueError) as err:
+        to_pair(record, "f.jsonl:3")
+    assert str(err.value) == f"f.jsonl:3: {message}"
+
+
+def test_a_transcript_that_starts_without_a_blank_line_reads_the_same():
+    from tinyllm.preference import parse_transcript, to_pair
+
+    assert parse_transcript(HH.lstrip() + "yes", "w") == parse_transcript(HH + "yes", "w") == [
+        {"role": "user", "content": "A?"}, {"role": "assistant", "content": "yes"}]
+    assert to_pair({"chosen": HH + "yes", "rejected": HH + "no"}, "w")["prompt"] == [{"role": "user", "content": "A?"}]
+
+
+def save_splits(path, splits):
+    from datasets import Dataset, DatasetDict
+
+    DatasetDict({name: Dataset.from_list(rows) for name, rows in splits.items()}).save_to_disk(str(path))
+    (path / "preference_info.json").write_text("{}")
+    return path
+
+
+def test_load_preferences_checks_each_split_it_returns_and_names_the_split_and_row(tmp_path):
+    import datasets
+
+    from tinyllm.preference import check_pairs
+
+    row = {"prompt": [{"role": "user", "content": "Q?"}], "chosen": [{"role": "assistant", "content": "Yes."}],
+           "rejected": [{"role": "assistant", "content": "No."}]}
+    only_train = save_splits(tmp_path / "only_train", {"train": [row], "validation": [row]})
+    with pytest.raises(TinyLLMError) as err:
+        load_preferences(only_train)
+    assert str(err.value) == f"{only_train}: no 'test' split (it has train, validation)"
+    train = load_preferences(only_train, "train")  # one split asked for: only it is checked, and it alone returned
+    assert isinstance(train, datasets.Dataset) and train[0] == row
+
+    cases = {
+        "columns": ({"train": [{k: row[k] for k in ("chosen", "prompt")}], "test": [row]},
+                    "[train]: missing column(s) rejected (columns: chosen, prompt)"),
+        "row": ({"train": [row, {**row, "rejected": row["chosen"]}], "test": [row]}, "[train] row 1: chosen equals rejected"),
+    }
+    for name, (splits, message) in cases.items():
+        path = save_splits(tmp_path / name, splits)
+        with pytest.raises(TinyLLMError) as err:
+            load_preferences(path)
+        assert str(err.value) == f"{path} {message}"
+
+    # datasets cannot load a split saved empty, so an empty split reaches check_pairs only in memory
+    with pytest.raises(TinyLLMError) as err:
+        check_pairs(datasets.Dataset.from_dict({"prompt": [], "chosen": [], "rejected": []}), "x [test]")
+    assert str(err.value) == "x [test]: the split is empty"
+
+    one = tmp_path / "one"
+    datasets.Dataset.from_list([row]).save_to_disk(str(one))
+    (one / "preference_info.json").write_text("{}")
+    with pytest.raises(TinyLLMError) as err:
+        load_preferences(one)
+    assert str(err.value) == f"{one}: not a preference dataset with splits train, test (one split only)"
+
+    damaged = save_splits(tmp_path / "damaged", {"train": [row], "test": [row]})
+    (damaged / "dataset_dict.json").write_text("{not json")
+    try:
+        datasets.load_from_disk(str(damaged))
+    except Exception as e:  # what the library says, as the message must quote its first line
+        said = f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"
+    with pytest.raises(TinyLLMError) as err:
+        load_preferences(damaged)
+    assert str(err.value) == f"{damaged}: cannot read the preference dataset ({said})"
+
+
+def test_loaded_pairs_live_in_memory_so_mapping_them_writes_nothing_into_the_data_dir(tmp_path):
+    row = {"prompt": [{"role": "user", "content": "Q?"}], "chosen": [{"role": "assistant", "content": "Yes."}],
+           "rejected": [{"role": "assistant", "content": "No."}]}
+    path = save_splits(tmp_path / "pairs", {"train": [row] * 3, "test": [row]})
+    before = sorted(p.relative_to(path) for p in path.rglob("*"))
+    data = load_preferences(path)
+    data["train"].map(lambda r: {"n": len(r["prompt"])})  # as TRL tokenizes: on disk this would write a cache file
+    assert sorted(p.relative_to(path) for p in path.rglob("*")) == before
+
+
 def test_synthetic_pairs_and_the_hash_split(corpus_dir, tmp_path):
     info = build_preferences([str(corpus_dir / "preferences_train.jsonl")], tmp_path / "out", heldout_fraction=0.1)
     data = load_preferences(tmp_path / "out")
@@ -194,6 +300,11 @@ def test_preference_accuracy_counts_wins_and_what_max_length_leaves_out(lm):
     kept = [p for i, p in enumerate(PAIRS) if i not in census["prompt_too_long"]]
     assert limited["chosen_logps"] == pytest.approx([one_logp(model, tok, p["prompt"], p["chosen"], cut) for p in kept],
                                                     abs=1e-4)
+    assert limited["rejected_logps"] == pytest.approx(
+        [one_logp(model, tok, p["prompt"], p["rejected"], cut) for p in kept], abs=1e-4)
+    longest = census["longest"]  # a pair exactly max_length long fits
+    assert length_census(tok, PAIRS, longest)["too_long"] == [] and length_census(tok, PAIRS, longest - 1)["too_long"]
+    assert length_census(tok, [], 8) == {"max_length": 8, "pairs": 0, "too_long": [], "prompt_too_long": [], "longest": 0}
     nothing = preference_accuracy(model, tok, PAIRS, max_length=2)
     assert nothing == {"n": 0, "truncated": 0, "dropped": 3, "preference_accuracy": None, "mean_logp_margin": None}
 
@@ -323,6 +434,17 @@ def test_scoring_shows_a_bar_per_pass_only_when_asked_and_on_a_terminal(tokenize
     assert finished_bars(shown(lambda: preference_accuracy(lm, tok, pairs, progress=True)), "log-probs") == ["2", "2"]
     for call in (lambda: pair_lengths(tok, pairs, progress=True), lambda: length_census(tok, pairs, 64, progress=True)):
         assert finished_bars(shown(call), "measure lengths", " pair") == ["17"]
+
+
+def test_preference_accuracy_counts_a_tie_as_no_win(tokenizer_dir):
+    from tinyllm.preference import preference_accuracy
+    from tinyllm.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    tie = {**PAIRS[0], "rejected": PAIRS[0]["chosen"]}  # the same answer twice: equal log-probs
+    result = preference_accuracy(FlatLM(tok.pad_token_id, len(tok)), tok, [tie, PAIRS[0]])
+    assert result["chosen_logps"][0] == result["rejected_logps"][0]
+    assert result["preference_accuracy"] == 0.5  # pair 0's chosen answer is the shorter: likelier under a flat model
 
 
 def test_first_pairs_takes_a_prefix_and_refuses_zero():
