@@ -94,6 +94,7 @@ HH = "\n\nHuman: A?\n\nAssistant: "
     ({**GOOD, "rejected": []}, "empty field 'rejected'"),
     ({**GOOD, "prompt": 5}, "field 'prompt' must be a string or a list of messages, got int"),
     ({**GOOD, "rejected": ["No."]}, "field 'rejected' must be a string or a list of messages, got list"),
+    ({"chosen": 5, "rejected": HH + "no"}, "field 'chosen' must be a string or a list of messages, got int"),
     ({"chosen": [{"role": "user", "content": "A?"}, {"role": "assistant", "content": "yes"}], "rejected": {"a": 1}},
      "field 'rejected' must be a string or a list of messages, got dict"),
     ({"chosen": [{"role": "user", "content": "A?"}, {"role": "assistant", "content": "yes"}],
@@ -147,6 +148,8 @@ def test_load_preferences_checks_each_split_it_returns_and_names_the_split_and_r
     cases = {
         "columns": ({"train": [{k: row[k] for k in ("chosen", "prompt")}], "test": [row]},
                     "[train]: missing column(s) rejected (columns: chosen, prompt)"),
+        "two columns": ({"train": [row], "test": [{"prompt": row["prompt"]}]},
+                        "[test]: missing column(s) chosen, rejected (columns: prompt)"),
         "row": ({"train": [row, {**row, "rejected": row["chosen"]}], "test": [row]}, "[train] row 1: chosen equals rejected"),
     }
     for name, (splits, message) in cases.items():
@@ -501,3 +504,14 @@ def test_load_reward_model_loads_a_score_head_checkpoint_and_refuses_a_causal_lm
     tok.save_pretrained(tmp_path / "lm")
     with pytest.raises(TinyLLMError, match=r"lm: not a reward model \(LlamaForCausalLM\); train one with stages.reward"):
         load_reward_model(tmp_path / "lm")
+    for architectures, named in (([], "no architecture"), (["A", "B"], "A, B")):
+        (tmp_path / "lm" / "config.json").write_text(json.dumps({**config.to_dict(), "architectures": architectures}))
+        with pytest.raises(TinyLLMError) as err:
+            load_reward_model(tmp_path / "lm")
+        assert str(err.value) == f"{tmp_path / 'lm'}: not a reward model ({named}); train one with stages.reward"
+    config.vocab_size = len(tok) - 8  # another model's tokenizer beside the weights
+    LlamaForSequenceClassification(config).save_pretrained(tmp_path / "small")
+    tok.save_pretrained(tmp_path / "small")
+    with pytest.raises(TinyLLMError) as err:
+        load_reward_model(tmp_path / "small")
+    assert str(err.value).startswith(f"{tmp_path / 'small'}: the tokenizer has {len(tok)} tokens")
