@@ -36,7 +36,11 @@ MODULES = {
                   "tests/test_bad_inputs.py::test_safe_loads_round_trips_plain_data_and_refuses_globals",
                   "tests/test_bad_inputs.py::test_fuzzed_pickles_never_run_code_or_fail_otherwise"],
                  ""),
-    "preference": (["tinyllm/preference.py"], ["tests/tinyllm/test_preference_data.py"], ""),
+    "preference": (["tinyllm/preference.py"],
+                   ["tests/tinyllm/test_preference_data.py",
+                    "tests/tinyllm/test_numerics.py::test_implicit_reward_accuracy_is_k_of_n_pairs",
+                    "tests/tinyllm/test_numerics.py::test_flipped_pairs_count_each_way_and_account_for_the_change_in_accuracy"],
+                   ""),
     "checkpoints": (["tinyllm/checkpoints.py", "tinyllm/rundir.py"], ["tests/tinyllm/test_checkpoints_unit.py"], ""),
 }
 ALSO_COPY = ["stages/", "data_prep/", "eval/", "scripts/", "recipes/"]
