@@ -121,6 +121,9 @@ def test_flipped_pairs_count_each_way_and_account_for_the_change_in_accuracy():
     right = lambda r: sum(c > j for c, j in zip(r["chosen_logps"], r["rejected_logps"]))  # noqa: E731
     assert right(after) - right(before) == won - lost
     assert flipped_pairs(after, before) == (1, 2) and flipped_pairs({}, {}) == (0, 0)
+    # a tie is no win, as in preference_accuracy: tie -> right is won, right -> tie is lost
+    tie, right_ = {"chosen_logps": [-1.0], "rejected_logps": [-1.0]}, {"chosen_logps": [0.0], "rejected_logps": [-1.0]}
+    assert flipped_pairs(tie, right_) == (1, 0) and flipped_pairs(right_, tie) == (0, 1)
 
 
 def test_dpo_scores_the_sft_model_where_training_runs(tokenizer_dir, corpus_dir, tmp_path, monkeypatch):
