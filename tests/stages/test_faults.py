@@ -168,24 +168,28 @@ def test_sigint_during_sft_saves_and_exits(pretrained, sft_data, tmp_path):
 
 @pytest.fixture
 def nan_at(monkeypatch):
-    """Make the training forward pass return a NaN loss at the given calls (1-based)."""
+    """Make the training loss NaN at the given micro-batches (1-based), before its backward pass.
+
+    Wraps the Trainer's compute_loss, which every loss goes through: the model's own forward is
+    replaced per instance when the recipe sets ce_chunk (tinyllm.loss), so a class-level patch of
+    LlamaForCausalLM.forward would never run."""
     import functools
 
-    from transformers import LlamaForCausalLM
+    from transformers import Trainer
 
-    original = LlamaForCausalLM.forward
+    original = Trainer.compute_loss
     calls = {"n": 0, "at": set()}
 
-    @functools.wraps(original)  # the Trainer reads the signature to find the labels
-    def forward(self, *args, **kwargs):
-        out = original(self, *args, **kwargs)
-        if self.training:
+    @functools.wraps(original)
+    def compute_loss(self, model, inputs, *args, **kwargs):
+        out = original(self, model, inputs, *args, **kwargs)
+        if model.training:
             calls["n"] += 1
             if calls["n"] in calls["at"]:
-                out.loss = out.loss * float("nan")
+                return (out[0] * float("nan"), *out[1:]) if isinstance(out, tuple) else out * float("nan")
         return out
 
-    monkeypatch.setattr(LlamaForCausalLM, "forward", forward)
+    monkeypatch.setattr(Trainer, "compute_loss", compute_loss)
     return calls["at"]
 
 
