@@ -159,6 +159,7 @@ def create_app(engine: Engine):
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+    from starlette.background import BackgroundTask
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     Chat, Completion = _models()
@@ -221,11 +222,16 @@ def create_app(engine: Engine):
                            "messages" if hasattr(body, "messages") else "prompt", code="context_length_exceeded")
         return asked or opts.max_tokens_cap
 
-    async def choices(prompt, sampling, stop_tokens, n, stops, strip):
-        """(index, text delta, finish_reason or None, tokens so far) from n requests decoded together."""
+    def cancel_all(reqs):
+        for r in reqs:  # a client gone mid-stream (or an error) frees every slot it held
+            r.cancel()
+
+    async def choices(prompt, sampling, stop_tokens, n, stops, strip, reqs):
+        """(index, text delta, finish_reason or None, tokens so far) from n requests decoded together;
+        each request is appended to `reqs` as it is submitted."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
-        reqs, streams, counts = [], [TextStream(engine.tok, stops, strip) for _ in range(n)], [0] * n
+        streams, counts = [TextStream(engine.tok, stops, strip) for _ in range(n)], [0] * n
         try:
             for i in range(n):
                 s = dataclasses.replace(sampling, seed=sampling.seed + i)
@@ -254,8 +260,7 @@ def create_app(engine: Engine):
                 elif kind == "error":
                     raise ApiError(500, f"generation failed: {value}", kind="server_error")
         finally:
-            for r in reqs:  # a client gone mid-stream (or an error) frees every slot it held
-                r.cancel()
+            cancel_all(reqs)
 
     def stop_strings(body) -> list[str]:
         return [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
@@ -265,7 +270,8 @@ def create_app(engine: Engine):
         sampling = request_sampling(body, max_tokens)
         rid, created = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", int(time.time())
         kind = "chat.completion" if chat else "text_completion"
-        gen = choices(prompt, sampling, stop_tokens, body.n, stop_strings(body), chat)
+        reqs = []
+        gen = choices(prompt, sampling, stop_tokens, body.n, stop_strings(body), chat, reqs)
         if not body.stream:
             texts, reasons, used = [""] * body.n, [None] * body.n, [0] * body.n
             async for i, delta, reason, count in gen:
@@ -308,7 +314,9 @@ def create_app(engine: Engine):
                 yield chunk([], usage=usage(len(prompt), sum(used)))
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream", background=None)
+        # A client that goes away while a chunk is being sent leaves these generators to the garbage
+        # collector, and their `finally` with them: the slots are also freed once the response is over.
+        return StreamingResponse(sse(), media_type="text/event-stream", background=BackgroundTask(cancel_all, reqs))
 
     async def anext_or_error(gen):
         try:
