@@ -1,4 +1,4 @@
-"""The README's second command, run as a user runs it (8 to 18 minutes on 2 cores, by CPU): pytest -m quickstart"""
+"""The README's second command, run as a user runs it (8 to 14 minutes on 2 cores, by CPU): pytest -m quickstart"""
 
 import json
 import os
