@@ -136,8 +136,7 @@ def test_load_preferences_checks_each_split_it_returns_and_names_the_split_and_r
 
     from tinyllm.preference import check_pairs
 
-    row = {"prompt": [{"role": "user", "content": "Q?"}], "chosen": [{"role": "assistant", "content": "Yes."}],
-           "rejected": [{"role": "assistant", "content": "No."}]}
+    row = PAIR  # a valid pair as message lists
     only_train = save_splits(tmp_path / "only_train", {"train": [row], "validation": [row]})
     with pytest.raises(TinyLLMError) as err:
         load_preferences(only_train)
@@ -182,8 +181,7 @@ def test_load_preferences_checks_each_split_it_returns_and_names_the_split_and_r
 
 
 def test_loaded_pairs_live_in_memory_so_mapping_them_writes_nothing_into_the_data_dir(tmp_path):
-    row = {"prompt": [{"role": "user", "content": "Q?"}], "chosen": [{"role": "assistant", "content": "Yes."}],
-           "rejected": [{"role": "assistant", "content": "No."}]}
+    row = PAIR  # a valid pair as message lists
     path = save_splits(tmp_path / "pairs", {"train": [row] * 3, "test": [row]})
     before = sorted(p.relative_to(path) for p in path.rglob("*"))
     data = load_preferences(path)
